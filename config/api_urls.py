@@ -1,0 +1,10 @@
+"""/api/v1/: one router; each app registers its viewsets in its api.py."""
+
+from rest_framework.routers import DefaultRouter
+
+from welfare.api import register as register_welfare
+
+router = DefaultRouter()
+register_welfare(router)
+
+urlpatterns = router.urls

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WelfareConfig(AppConfig):
+    """The shared core of one municipality: schools, groups, pupils, staff roles."""
+
+    name = "welfare"
+    verbose_name = _("Student welfare")

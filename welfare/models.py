@@ -1,0 +1,229 @@
+"""Core data of one municipality (tenant schema).
+
+Keeps to the minimum domain.md allows: the register id, name, grade, group and
+home language of a pupil; name, language and contact preference of a guardian.
+Users are referred to by plain integer id (users live in the public schema;
+anchors.md D5: no cross-schema foreign keys).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SchoolType(models.TextChoices):
+    PRE_PRIMARY = "pre_primary", _("Pre-primary education")
+    BASIC = "basic", _("Basic education")
+    UPPER_SECONDARY = "upper_secondary", _("General upper secondary")
+    VOCATIONAL = "vocational", _("Vocational")
+
+
+class InstructionLanguage(models.TextChoices):
+    FI = "fi", _("Finnish")
+    SV = "sv", _("Swedish")
+
+
+class School(models.Model):
+    """A school or institution of the municipality."""
+
+    external_id = models.CharField(_("school id"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    school_type = models.CharField(_("type"), max_length=20, choices=SchoolType.choices)
+    grade_min = models.PositiveSmallIntegerField(_("lowest grade"), default=1)
+    grade_max = models.PositiveSmallIntegerField(_("highest grade"), default=9)
+    language = models.CharField(_("language of instruction"), max_length=2, choices=InstructionLanguage.choices)
+    area = models.CharField(_("area"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("school")
+        verbose_name_plural = _("schools")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(grade_min__lte=models.F("grade_max")), name="school_grades_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def grades(self) -> range:
+        return range(self.grade_min, self.grade_max + 1)
+
+
+class SchoolYear(models.Model):
+    """A school year (lukuvuosi), e.g. 2026–2027. Dates are data (domain.md A7)."""
+
+    name = models.CharField(_("name"), max_length=20, unique=True)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+
+    class Meta:
+        ordering = ["-start_date"]
+        verbose_name = _("school year")
+        verbose_name_plural = _("school years")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(start_date__lt=models.F("end_date")), name="school_year_dates_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def contains(self, day) -> bool:
+        return self.start_date <= day <= self.end_date
+
+
+class Term(models.Model):
+    """A term of a school year (autumn, spring)."""
+
+    school_year = models.ForeignKey(SchoolYear, on_delete=models.CASCADE, related_name="terms")
+    name = models.CharField(_("name"), max_length=40)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+
+    class Meta:
+        ordering = ["start_date"]
+        verbose_name = _("term")
+        verbose_name_plural = _("terms")
+        constraints = [
+            models.UniqueConstraint(fields=["school_year", "name"], name="term_unique_name"),
+            models.CheckConstraint(condition=models.Q(start_date__lt=models.F("end_date")), name="term_dates_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_year} {self.name}"
+
+    def clean(self) -> None:
+        if self.school_year_id and not (
+            self.school_year.start_date <= self.start_date and self.end_date <= self.school_year.end_date
+        ):
+            raise ValidationError(_("A term must lie within its school year."))
+
+
+class TeachingGroup(models.Model):
+    """A class or group (luokka, ryhmä) of one school in one school year."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="groups")
+    school_year = models.ForeignKey(SchoolYear, on_delete=models.PROTECT, related_name="groups")
+    name = models.CharField(_("name"), max_length=40)
+    grade = models.PositiveSmallIntegerField(_("grade"))
+
+    class Meta:
+        ordering = ["grade", "name"]
+        verbose_name = _("teaching group")
+        verbose_name_plural = _("teaching groups")
+        constraints = [
+            models.UniqueConstraint(fields=["school", "school_year", "name"], name="group_unique_per_school_year"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Student(models.Model):
+    """A pupil or student, as far as the register gives (minimum data)."""
+
+    external_id = models.CharField(_("student register id"), max_length=40, unique=True)
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="students")
+    grade = models.PositiveSmallIntegerField(_("grade"))
+    group = models.ForeignKey(
+        TeachingGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="students"
+    )
+    home_language = models.CharField(_("home language"), max_length=8, blank=True, help_text=_("ISO 639 code"))
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        verbose_name = _("student")
+        verbose_name_plural = _("students")
+        indexes = [models.Index(fields=["school", "grade"])]
+
+    def __str__(self) -> str:
+        return f"{self.last_name} {self.first_name}"
+
+
+class ContactPreference(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("Text message")
+    WILMA = "wilma", _("Wilma message")
+    LETTER = "letter", _("Letter")
+
+
+class Guardian(models.Model):
+    """A guardian (huoltaja) of one or more students."""
+
+    name = models.CharField(_("name"), max_length=200)
+    language = models.CharField(_("language"), max_length=8, blank=True, help_text=_("ISO 639 code"))
+    contact_preference = models.CharField(
+        _("contact preference"), max_length=10, choices=ContactPreference.choices, default=ContactPreference.WILMA
+    )
+    students = models.ManyToManyField(Student, related_name="guardians", verbose_name=_("students"))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("guardian")
+        verbose_name_plural = _("guardians")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    """Staff roles (domain.md §1.2). The value is also the demo login: <value>@<slug>.demo."""
+
+    PRINCIPAL = "rehtori", _("Principal")
+    CLASS_TEACHER = "luokanopettaja", _("Class teacher")
+    SPECIAL_NEEDS_TEACHER = "erityisopettaja", _("Special-needs teacher")
+    GUIDANCE_COUNSELLOR = "opinto-ohjaaja", _("Guidance counsellor")
+    SCHOOL_SOCIAL_WORKER = "kuraattori", _("School social worker (kuraattori)")
+    PSYCHOLOGIST = "psykologi", _("Psychologist")
+    SCHOOL_NURSE = "terveydenhoitaja", _("School nurse")
+    SCHOOL_DOCTOR = "koululaakari", _("School doctor")
+    MUNICIPAL_COORDINATOR = "koordinaattori", _("Municipal coordinator")
+    MUNICIPAL_ADMIN = "paakayttaja", _("Municipal administrator")
+    DATA_PROTECTION_OFFICER = "tietosuojavastaava", _("Data protection officer")
+
+
+MUNICIPAL_ROLES = {Role.MUNICIPAL_COORDINATOR, Role.MUNICIPAL_ADMIN, Role.DATA_PROTECTION_OFFICER}
+
+
+class StaffRoleQuerySet(models.QuerySet):
+    def active(self) -> StaffRoleQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class StaffRole(models.Model):
+    """A role granted to a user in this municipality, for one school or municipality-wide.
+
+    ``user_id`` refers to accounts.User in the public schema (no cross-schema FK).
+    Revoking sets ``revoked_at``; the row stays for the audit trail.
+    """
+
+    user_id = models.BigIntegerField(_("user"), db_index=True)
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, null=True, blank=True, related_name="staff_roles", verbose_name=_("school")
+    )
+    groups = models.ManyToManyField(TeachingGroup, blank=True, related_name="teacher_roles", verbose_name=_("groups"))
+    granted_by_id = models.BigIntegerField(null=True, blank=True)
+    granted_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StaffRoleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["role"]
+        verbose_name = _("staff role")
+        verbose_name_plural = _("staff roles")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(school__isnull=False) | models.Q(role__in=[r.value for r in MUNICIPAL_ROLES]),
+                name="staff_role_school_unless_municipal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.school.name if self.school_id else _("municipality")
+        return f"{self.get_role_display()} ({where})"

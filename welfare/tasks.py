@@ -1,0 +1,50 @@
+"""Celery tasks of the core: thin wrappers that call services."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from welfare.municipalities.models import Municipality
+
+log = logging.getLogger(__name__)
+
+
+@shared_task
+def record_heartbeat() -> str:
+    """Beat → worker round trip; /healthz can show when it last happened."""
+    now = timezone.now().isoformat()
+    cache.set("celery:heartbeat", now, timeout=600)
+    return now
+
+
+@shared_task
+def tenant_probe() -> dict:
+    """Reports the schema the task ran in (used by tests and operations checks)."""
+    tenant = getattr(connection, "tenant", None)
+    return {"schema": connection.schema_name, "slug": getattr(tenant, "slug", None)}
+
+
+@shared_task
+def dispatch_nightly() -> int:
+    """Fans out the nightly work: one task per ready municipality, spread over time.
+
+    Module issues add their nightly jobs to ``nightly_for_municipality``.
+    """
+    count = 0
+    for index, municipality in enumerate(Municipality.objects.filter(ready=True).exclude(schema_name="public")):
+        with tenant_context(municipality):
+            nightly_for_municipality.apply_async(countdown=index % 300)
+        count += 1
+    return count
+
+
+@shared_task
+def nightly_for_municipality() -> str:
+    log.info("nightly maintenance for %s", connection.schema_name)
+    return connection.schema_name

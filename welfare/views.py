@@ -1,0 +1,69 @@
+"""Shell pages: the municipality's home, the public page, health and error pages."""
+
+from __future__ import annotations
+
+import time
+
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import requires_csrf_token
+
+from welfare import selectors
+from welfare.policy import is_municipality_staff, municipality_staff_required
+
+
+def public_home(request):
+    """The bare host: what Yhdessä is and which municipalities use it. Nothing private."""
+    return render(request, "welfare/public_home.html", {"municipalities": selectors.public_municipalities()})
+
+
+def home(request):
+    """A municipality's front page: sign-in for visitors, the modules for its staff."""
+    context = {"is_staff_here": is_municipality_staff(request.user)}
+    if context["is_staff_here"]:
+        context["summary"] = selectors.municipality_summary()
+    return render(request, "welfare/home.html", context)
+
+
+@municipality_staff_required
+def dashboard(request):
+    """Dashboard landing page; the panels come with the dashboards issue."""
+    return render(request, "welfare/dashboard.html", {"summary": selectors.municipality_summary()})
+
+
+@never_cache
+def healthz(request):
+    """JSON with the state of the database, Redis and Celery; 200 when all are up, else 503."""
+    checks = {}
+    started = time.perf_counter()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = {"ok": True}
+    except Exception as exc:  # noqa: BLE001 - a health check reports, it does not raise
+        checks["database"] = {"ok": False, "error": exc.__class__.__name__}
+    checks["redis"] = selectors.redis_health()
+    checks["celery"] = selectors.celery_health()
+    ok = all(check["ok"] for check in checks.values())
+    body = {"status": "ok" if ok else "degraded", "checks": checks,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
+    return JsonResponse(body, status=200 if ok else 503)
+
+
+def permission_denied(request, exception=None):
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+@requires_csrf_token
+def server_error(request):
+    # Rendered without the context processors: a failing database must not fail this page.
+    from django.template import loader
+    from django.http import HttpResponseServerError
+
+    return HttpResponseServerError(loader.get_template("500.html").render({"request": request}))
