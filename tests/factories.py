@@ -1,0 +1,105 @@
+"""factory_boy factories for tenant and shared models. Use inside a municipality's schema
+(the `in_espoo` / `in_vantaa` fixtures or django_tenants.utils.schema_context)."""
+
+from __future__ import annotations
+
+import datetime
+
+import factory
+from factory.django import DjangoModelFactory
+
+from welfare.accounts.models import User
+from welfare.models import Guardian, Role, School, SchoolType, SchoolYear, StaffRole, Student, TeachingGroup, Term
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("email",)
+
+    email = factory.Sequence(lambda n: f"user{n}@example.fi")
+    first_name = factory.Faker("first_name", locale="fi_FI")
+    last_name = factory.Faker("last_name", locale="fi_FI")
+    password = factory.django.Password("correct horse battery")
+
+
+class SchoolFactory(DjangoModelFactory):
+    class Meta:
+        model = School
+
+    external_id = factory.Sequence(lambda n: f"S{n:04d}")
+    name = factory.Sequence(lambda n: f"Koulu {n}")
+    school_type = SchoolType.BASIC
+    grade_min = 1
+    grade_max = 9
+    language = "fi"
+    area = "Keskus"
+
+
+class SchoolYearFactory(DjangoModelFactory):
+    class Meta:
+        model = SchoolYear
+        django_get_or_create = ("name",)
+
+    name = "2026–2027"
+    start_date = datetime.date(2026, 8, 1)
+    end_date = datetime.date(2027, 7, 31)
+
+
+class TermFactory(DjangoModelFactory):
+    class Meta:
+        model = Term
+
+    school_year = factory.SubFactory(SchoolYearFactory)
+    name = "syksy"
+    start_date = datetime.date(2026, 8, 12)
+    end_date = datetime.date(2026, 12, 21)
+
+
+class TeachingGroupFactory(DjangoModelFactory):
+    class Meta:
+        model = TeachingGroup
+
+    school = factory.SubFactory(SchoolFactory)
+    school_year = factory.SubFactory(SchoolYearFactory)
+    grade = 7
+    name = factory.Sequence(lambda n: f"7{chr(65 + n % 26)}{n}")
+
+
+class StudentFactory(DjangoModelFactory):
+    class Meta:
+        model = Student
+
+    external_id = factory.Sequence(lambda n: f"P{n:06d}")
+    first_name = factory.Faker("first_name", locale="fi_FI")
+    last_name = factory.Faker("last_name", locale="fi_FI")
+    group = factory.SubFactory(TeachingGroupFactory)
+    school = factory.SelfAttribute("group.school")
+    grade = factory.SelfAttribute("group.grade")
+    home_language = "fi"
+
+
+class GuardianFactory(DjangoModelFactory):
+    class Meta:
+        model = Guardian
+
+    name = factory.Faker("name", locale="fi_FI")
+    language = "fi"
+
+
+class StaffRoleFactory(DjangoModelFactory):
+    """A role grant; pass user=<User> (stored as user_id) and school=<School> or None."""
+
+    class Meta:
+        model = StaffRole
+        exclude = ("user",)
+
+    user = factory.SubFactory(UserFactory)
+    user_id = factory.SelfAttribute("user.pk")
+    role = Role.PRINCIPAL
+    school = factory.SubFactory(SchoolFactory)
+
+    @factory.post_generation
+    def groups(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.set(extracted)
