@@ -93,6 +93,7 @@ class StaffRoleFactory(DjangoModelFactory):
     class Meta:
         model = StaffRole
         exclude = ("user",)
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     user_id = factory.SelfAttribute("user.pk")

@@ -31,6 +31,13 @@ def municipality_summary() -> dict:
     }
 
 
+def school_overview():
+    """Schools with their group and pupil counts, one query (enrolment figures, not welfare data)."""
+    return School.objects.annotate(
+        group_count=Count("groups", distinct=True), student_count=Count("students", distinct=True)
+    ).order_by("name")
+
+
 def redis_health() -> dict:
     try:
         client = cache._cache.get_client()  # the django RedisCache's redis-py client
@@ -44,7 +51,7 @@ def celery_health(timeout: float = 1.0) -> dict:
     """Asks the workers to answer a ping; none answering is 'down'."""
     from config.celery import app
 
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if app.conf.task_always_eager:
         return {"ok": True, "mode": "eager"}
     try:
         replies = app.control.ping(timeout=timeout) or []

@@ -26,8 +26,8 @@ def record_heartbeat() -> str:
 @shared_task
 def tenant_probe() -> dict:
     """Reports the schema the task ran in (used by tests and operations checks)."""
-    tenant = getattr(connection, "tenant", None)
-    return {"schema": connection.schema_name, "slug": getattr(tenant, "slug", None)}
+    municipality = Municipality.objects.filter(schema_name=connection.schema_name).first()
+    return {"schema": connection.schema_name, "slug": municipality.slug if municipality else None}
 
 
 @shared_task

@@ -30,7 +30,11 @@ def home(request):
 @municipality_staff_required
 def dashboard(request):
     """Dashboard landing page; the panels come with the dashboards issue."""
-    return render(request, "welfare/dashboard.html", {"summary": selectors.municipality_summary()})
+    return render(
+        request,
+        "welfare/dashboard.html",
+        {"summary": selectors.municipality_summary(), "schools": selectors.school_overview()},
+    )
 
 
 @never_cache
