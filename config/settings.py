@@ -217,6 +217,12 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_USERNAME_FORM_FIELD = "login"
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Yhdessä"
+# Opening a confidential record asks for the second factor again after this many minutes
+# (a municipality may set its own value in MunicipalSettings).
+STEP_UP_MINUTES = int(os.environ.get("STEP_UP_MINUTES", "15"))
+AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", default=PRODUCTION)
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(30 * 60)))
 SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: inactivity expiry
 SESSION_COOKIE_HTTPONLY = True

@@ -104,3 +104,42 @@ class StaffRoleFactory(DjangoModelFactory):
     def groups(self, create, extracted, **kwargs):
         if create and extracted:
             self.groups.set(extracted)
+
+
+TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def give_totp(user, secret: str = TEST_TOTP_SECRET):
+    """Set up the second factor (TOTP) for a user, as allauth does after activation."""
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    return TOTP.activate(user, secret)
+
+
+def totp_code(secret: str = TEST_TOTP_SECRET, offset_seconds: int = 0) -> str:
+    """The authenticator app's current code for ``secret``."""
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int((time.time() + offset_seconds) // 30)))
+
+
+def sign_in(client, user, *, mfa_age_seconds: float | None = 0):
+    """Sign ``user`` in on ``client`` as after password + TOTP, ``mfa_age_seconds`` ago
+    (None: password only). Sets up TOTP for the user if missing."""
+    import time
+
+    from allauth.mfa.models import Authenticator
+
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        give_totp(user)
+    client.force_login(user)
+    session = client.session
+    records = [{"method": "password", "at": time.time(), "email": user.email}]
+    if mfa_age_seconds is not None:
+        records.append({"method": "mfa", "at": time.time() - mfa_age_seconds, "type": "totp"})
+    session["account_authentication_methods_user"] = str(user.pk)
+    session["account_authentication_methods"] = records
+    session.save()
+    return client

@@ -7,3 +7,6 @@ class WelfareConfig(AppConfig):
 
     name = "welfare"
     verbose_name = _("Student welfare")
+
+    def ready(self) -> None:
+        from welfare import audit  # noqa: F401  (connects the sign-in audit signals)

@@ -51,6 +51,11 @@ class School(models.Model):
     def grades(self) -> range:
         return range(self.grade_min, self.grade_max + 1)
 
+    def policy_target(self):
+        from welfare.policy import Target
+
+        return Target(school_id=self.pk)
+
 
 class SchoolYear(models.Model):
     """A school year (lukuvuosi), e.g. 2026–2027. Dates are data (domain.md A7)."""
@@ -120,6 +125,11 @@ class TeachingGroup(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def policy_target(self):
+        from welfare.policy import Target
+
+        return Target(school_id=self.school_id, group_id=self.pk)
+
 
 class Student(models.Model):
     """A pupil or student, as far as the register gives (minimum data)."""
@@ -142,6 +152,11 @@ class Student(models.Model):
 
     def __str__(self) -> str:
         return f"{self.last_name} {self.first_name}"
+
+    def policy_target(self):
+        from welfare.policy import Target
+
+        return Target(school_id=self.school_id, group_id=self.group_id, student_id=self.pk)
 
 
 class ContactPreference(models.TextChoices):
@@ -219,7 +234,7 @@ class StaffRole(models.Model):
         verbose_name_plural = _("staff roles")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(school__isnull=False) | models.Q(role__in=[r.value for r in MUNICIPAL_ROLES]),
+                condition=models.Q(school__isnull=False) | models.Q(role__in=sorted(r.value for r in MUNICIPAL_ROLES)),
                 name="staff_role_school_unless_municipal",
             ),
         ]
@@ -227,3 +242,84 @@ class StaffRole(models.Model):
     def __str__(self) -> str:
         where = self.school.name if self.school_id else _("municipality")
         return f"{self.get_role_display()} ({where})"
+
+
+class MunicipalSettings(models.Model):
+    """Settings a municipality chooses for itself (one row per schema)."""
+
+    class Scope(models.TextChoices):
+        SCHOOL = "school", _("The pupils of the schools they serve")
+        CASELOAD = "caseload", _("Only the pupils assigned to them (caseload)")
+
+    welfare_staff_scope = models.CharField(
+        _("welfare staff see"), max_length=10, choices=Scope.choices, default=Scope.SCHOOL
+    )
+    step_up_minutes = models.PositiveSmallIntegerField(
+        _("ask for the second factor again after (minutes)"), default=15
+    )
+
+    class Meta:
+        verbose_name = _("municipal settings")
+        verbose_name_plural = _("municipal settings")
+
+    def __str__(self) -> str:
+        return str(_("Municipal settings"))
+
+    @classmethod
+    def current(cls) -> MunicipalSettings:
+        settings_row, _created = cls.objects.get_or_create(pk=1)
+        return settings_row
+
+
+class CaseloadAssignment(models.Model):
+    """A pupil assigned to a welfare staff member (used when the municipality scopes by caseload)."""
+
+    user_id = models.BigIntegerField(db_index=True)
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="caseload_assignments")
+    assigned_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user_id", "student"], name="caseload_unique")]
+
+
+class AuditAction(models.TextChoices):
+    READ = "read", _("Read")
+    CREATE = "create", _("Create")
+    UPDATE = "update", _("Update")
+    DELETE = "delete", _("Delete")
+    EXPORT = "export", _("Export")
+    LOGIN = "login", _("Sign-in")
+    LOGIN_FAILED = "login_failed", _("Failed sign-in")
+    PERMISSION_CHANGE = "permission_change", _("Permission change")
+    DENIED = "denied", _("Access denied")
+
+
+class AuditEvent(models.Model):
+    """One entry of the municipality's audit log. Append-only: a database trigger refuses
+    UPDATE and DELETE (migration 0003), so not even the admin site can change history.
+
+    Written only through welfare.audit; rows refer to users and pupils by plain id so that
+    entries outlive both.
+    """
+
+    occurred_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    user_id = models.BigIntegerField(_("user"), null=True, blank=True, db_index=True)
+    user_email = models.CharField(_("user email"), max_length=254, blank=True)
+    roles = models.CharField(_("roles"), max_length=300, blank=True)
+    action = models.CharField(_("action"), max_length=20, choices=AuditAction.choices)
+    object_type = models.CharField(_("object type"), max_length=60, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    student_id = models.BigIntegerField(_("pupil"), null=True, blank=True, db_index=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    path = models.CharField(_("address"), max_length=300, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.user_email} {self.action} {self.object_type}:{self.object_id}"

@@ -141,7 +141,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='staffrole',
-            constraint=models.CheckConstraint(condition=models.Q(('school__isnull', False), ('role__in', ['tietosuojavastaava', 'paakayttaja', 'koordinaattori']), _connector='OR'), name='staff_role_school_unless_municipal'),
+            constraint=models.CheckConstraint(condition=models.Q(('school__isnull', False), ('role__in', ['koordinaattori', 'paakayttaja', 'tietosuojavastaava']), _connector='OR'), name='staff_role_school_unless_municipal'),
         ),
         migrations.AddConstraint(
             model_name='term',
