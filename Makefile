@@ -46,7 +46,8 @@ services: venv
 
 migrate: services
 	@$(PYTHON) manage.py migrate_schemas --shared -v 0
-	@$(PYTHON) manage.py migrate_schemas --tenant -v 0
+	@$(PYTHON) manage.py migrate_schemas --tenant --executor=multiprocessing -v 0
+	@$(PYTHON) manage.py ensure_public_tenant -v 0 >/dev/null
 
 messages: venv
 	@$(PYTHON) manage.py compilemessages -v 0 --ignore=.venv
@@ -71,7 +72,8 @@ lint: venv
 
 # Re-pin dependencies after editing requirements/*.in
 lock: venv
-	$(BIN)/pip-compile -q --strip-extras --allow-unsafe -o $(LOCK) requirements/test.in
+	$(BIN)/pip-compile -q --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links -o requirements/base.lock requirements/base.in
+	$(BIN)/pip-compile -q --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links -o $(LOCK) requirements/test.in
 
 clean: stop
 	rm -rf .pgdata .run .staticfiles .media

@@ -7,6 +7,7 @@ import time
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 
@@ -56,18 +57,26 @@ def healthz(request):
     return JsonResponse(body, status=200 if ok else 503)
 
 
+def _visitor_language(request) -> None:
+    """An unknown host is refused before LocaleMiddleware runs: pick the language here."""
+    if not getattr(request, "LANGUAGE_CODE", None):
+        translation.activate(translation.get_language_from_request(request))
+
+
 def permission_denied(request, exception=None):
+    _visitor_language(request)
     return render(request, "403.html", status=403)
 
 
 def page_not_found(request, exception=None):
+    _visitor_language(request)
     return render(request, "404.html", status=404)
 
 
 @requires_csrf_token
 def server_error(request):
     # Rendered without the context processors: a failing database must not fail this page.
-    from django.template import loader
     from django.http import HttpResponseServerError
+    from django.template import loader
 
     return HttpResponseServerError(loader.get_template("500.html").render({"request": request}))

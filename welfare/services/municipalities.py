@@ -65,9 +65,9 @@ def create_municipality(
         ready=False,
     )
     # save() creates the schema and runs the tenant migrations (auto_create_schema).
-    municipality.save()
+    municipality.save(verbosity=0)
     if existing:  # a half-created municipality from an interrupted run: finish its schema
-        municipality.create_schema(check_if_exists=True)
+        municipality.create_schema(check_if_exists=True, verbosity=0)
     with transaction.atomic():
         Domain.objects.get_or_create(
             domain=host_for(slug), defaults={"tenant": municipality, "is_primary": True}

@@ -1,0 +1,1 @@
+"""Yhdessä platform benchmarks: ``python -m bench`` (see bench/README.md)."""
