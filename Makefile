@@ -4,8 +4,12 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# Prefer Python 3.12 (Django 6.1); the lock file is compiled for it.
-PY ?= $(shell command -v python3.12 2>/dev/null || (PYENV_VERSION=3.12.1 pyenv which python3 2>/dev/null) || command -v python3)
+# Python 3.12 (Django 6.1; the lock file is compiled for it): python3.12 on PATH, else pyenv's newest
+# 3.12.x, else python3. Candidates are run, not just found: a pyenv shim may exist but not work.
+PY ?= $(shell for c in python3.12 python3; do \
+	  if $$c -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1; then command -v $$c; exit 0; fi; done; \
+	  v=$$(pyenv versions --bare 2>/dev/null | grep -E '^3\.12\.' | sort -V | tail -1); \
+	  if [ -n "$$v" ]; then PYENV_VERSION=$$v pyenv which python3; exit 0; fi; command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PYTHON := $(BIN)/python
