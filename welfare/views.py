@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -61,6 +62,14 @@ def _visitor_language(request) -> None:
     """An unknown host is refused before LocaleMiddleware runs: pick the language here."""
     if not getattr(request, "LANGUAGE_CODE", None):
         translation.activate(translation.get_language_from_request(request))
+
+
+def unknown_municipality(request):
+    """No municipality at this host: the normal 404 page (even with DEBUG), in the visitor's language."""
+    port = request.get_port()
+    suffix = "" if port in ("80", "443") else f":{port}"
+    with translation.override(translation.get_language_from_request(request)):
+        return render(request, "404.html", {"front_page_url": f"//{settings.BASE_DOMAIN}{suffix}/"}, status=404)
 
 
 def permission_denied(request, exception=None):

@@ -1,0 +1,178 @@
+"""Browser fixtures: Debian's chromium driven by Playwright's sync API, against pytest-django's live_server.
+
+Never run ``playwright install``: the tests use /usr/bin/chromium (shared stack notes §7).
+
+live_server tests are transactional: what they create is committed, and pytest-django flushes
+the database after each one. With django-tenants that flush empties only the tables of the
+connection's *current* schema, which after tests/conftest.py's reset is ``public``: it would
+delete the session-wide municipalities and domains and break every later test. So here the
+flush is pointed at an empty scratch schema (a no-op), and ``_reset_schema_after_test`` below
+empties the tables itself: every tenant schema's, and public's except the municipalities,
+their domains, content types and permissions. Each test creates the users, roles and email
+addresses it needs (see ``staff_user``).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON, compile_messages_if_stale
+
+PASSWORD = "correct horse battery"  # tests.factories.UserFactory's password
+
+FLUSH_SCHEMA = "browser_test_flush"  # always empty: pytest-django's flush finds nothing to delete there
+KEEP_PUBLIC_TABLES = {"municipalities_municipality", "municipalities_domain", "django_content_type",
+                      "auth_permission", "django_migrations"}
+KEEP_TENANT_TABLES = {"django_content_type", "django_migrations"}
+
+
+def _truncate_schema(cursor, schema: str, keep: set[str]) -> None:
+    cursor.execute("SELECT table_name FROM information_schema.tables "
+                   "WHERE table_schema = %s AND table_type = 'BASE TABLE'", [schema])
+    tables = [name for (name,) in cursor.fetchall() if name not in keep]
+    if tables:
+        quoted = ", ".join(f'"{schema}"."{name}"' for name in tables)
+        cursor.execute(f"TRUNCATE {quoted}")
+
+
+def empty_committed_data() -> None:
+    """Delete what a transactional test committed; keep the session-wide municipalities."""
+    from welfare.municipalities.models import Municipality
+
+    connection.set_schema_to_public()
+    schemas = list(Municipality.objects.exclude(schema_name="public").values_list("schema_name", flat=True))
+    with connection.cursor() as cursor:
+        for schema in schemas:
+            _truncate_schema(cursor, schema, KEEP_TENANT_TABLES)
+        _truncate_schema(cursor, "public", KEEP_PUBLIC_TABLES)
+        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{FLUSH_SCHEMA}"')
+
+
+@pytest.fixture(autouse=True)
+def _reset_schema_after_test(request):
+    """Overrides tests/conftest.py's fixture of the same name for the browser tests (see above)."""
+    connection.set_schema_to_public()
+    yield
+    if "live_server" in request.fixturenames:
+        empty_committed_data()
+        connection.set_schema(FLUSH_SCHEMA)  # pytest-django's flush runs right after this
+    else:
+        connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _public_schema_after_module():
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(SKIP_REASON)
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    compile_messages_if_stale()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def csp_errors():
+    """Console messages about Content-Security-Policy violations (inline script or style)."""
+    return []
+
+
+@pytest.fixture
+def context_factory(browser, csp_errors):
+    """New browser contexts (fresh cookies); Finnish by default, like a municipality's staff."""
+    contexts = []
+
+    def make(*, locale: str = "fi-FI", viewport: dict | None = None, **kwargs):
+        context = browser.new_context(locale=locale, viewport=viewport or {"width": 1280, "height": 900},
+                                      **kwargs)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def _watch_console(page, csp_errors):
+    def on_console(message):
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            csp_errors.append(message.text)
+
+    page.on("console", on_console)
+    return page
+
+
+@pytest.fixture
+def new_page(context_factory, csp_errors):
+    def make(**kwargs):
+        return _watch_console(context_factory(**kwargs).new_page(), csp_errors)
+
+    return make
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+@pytest.fixture
+def base_url(live_server, espoo):
+    """Espoo's address on the live server; chromium resolves *.localhost to loopback itself."""
+    return f"http://{espoo.slug}.localhost:{live_server.thread.port}"
+
+
+@pytest.fixture
+def staff_user(live_server, espoo):
+    """Espoo's municipal coordinator (the one role that needs no second factor) with a verified
+    primary email (allauth's email verification is mandatory)."""
+    from allauth.account.models import EmailAddress
+    from django_tenants.utils import schema_context
+
+    from tests.factories import StaffRoleFactory, UserFactory
+    from welfare.models import Role
+
+    with schema_context(espoo.schema_name):
+        user = UserFactory(email="koordinaattori.browser@example.fi", first_name="Kaisa", last_name="Koordinaattori")
+        EmailAddress.objects.update_or_create(user=user, email=user.email,
+                                              defaults={"verified": True, "primary": True})
+        StaffRoleFactory(user=user, role=Role.MUNICIPAL_COORDINATOR, school=None)
+    user.raw_password = PASSWORD
+    return user
+
+
+@pytest.fixture
+def principal_with_totp(live_server, espoo):
+    """Espoo's principal, whose role needs the second factor, with an authenticator app set up."""
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django_tenants.utils import schema_context
+
+    from tests.factories import StaffRoleFactory, UserFactory
+    from welfare.models import Role
+
+    with schema_context(espoo.schema_name):
+        user = UserFactory(email="rehtori.browser@example.fi", first_name="Riikka", last_name="Rehtori")
+        EmailAddress.objects.update_or_create(user=user, email=user.email,
+                                              defaults={"verified": True, "primary": True})
+        StaffRoleFactory(user=user, role=Role.PRINCIPAL)
+        TOTP.activate(user, generate_totp_secret())
+    user.raw_password = PASSWORD
+    return user
+
+
+@pytest.fixture
+def signed_in_page(page, base_url, staff_user):
+    """A page signed in as ``staff_user`` through the real allauth sign-in form."""
+    from tests.browser.pages import LoginPage
+
+    LoginPage(page, base_url).open().sign_in(staff_user.email, staff_user.raw_password)
+    return page
