@@ -28,8 +28,8 @@ help:
 
 $(STAMP): $(LOCK)
 	@test -x $(PYTHON) || $(PY) -m venv $(VENV)
-	@$(PYTHON) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r $(LOCK)
+	@$(PYTHON) -m pip install --quiet --disable-pip-version-check --upgrade pip 2> >(grep -v "is ignored" >&2)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r $(LOCK) 2> >(grep -v "is ignored" >&2)
 	@rm -f $(VENV)/.installed-* && touch $@
 
 venv: $(STAMP)
