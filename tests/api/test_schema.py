@@ -12,8 +12,9 @@ import json
 
 import pytest
 import schemathesis
+from django.contrib.auth import get_user_model
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django_tenants.utils import schema_context
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
@@ -25,15 +26,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from config.wsgi import application
 from tests.conftest import host
-from tests.factories import (
-    SchoolFactory,
-    StaffRoleFactory,
-    StudentFactory,
-    TeachingGroupFactory,
-    TermFactory,
-    UserFactory,
-)
-from welfare.models import Role
+from welfare.models import Role, Student
 
 pytestmark = pytest.mark.django_db
 
@@ -71,19 +64,27 @@ def test_schema_is_not_served_on_the_bare_host(municipalities):
 # --- schemathesis ---------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def seeded_demo(municipalities, django_db_blocker):
+    """The small demo (seed_demo), committed once for this module and emptied afterwards."""
+    from tests.dbutil import empty_committed_data
+    from welfare.services.demo import seed_demo
+
+    with django_db_blocker.unblock():
+        seed_demo("small")
+    yield
+    with django_db_blocker.unblock():
+        empty_committed_data()
+        connection.set_schema_to_public()
+
+
 @pytest.fixture
-def demo_data(espoo):
-    """A small slice of demo data in Espoo and a principal's token to read it with."""
+def demo_data(seeded_demo, espoo):
+    """The demo principal of Espoo and an API token to read with."""
+    principal = get_user_model().objects.get(email=f"{Role.PRINCIPAL}@espoo.demo")
     with schema_context(espoo.schema_name):
-        term = TermFactory()
-        schools = SchoolFactory.create_batch(3)
-        for school in schools:
-            for grade in (1, 7):
-                group = TeachingGroupFactory(school=school, school_year=term.school_year, grade=grade)
-                StudentFactory.create_batch(3, group=group)
-        principal = UserFactory()
-        StaffRoleFactory(user=principal, role=Role.PRINCIPAL, school=schools[0])
-    return {"token": Token.objects.create(user=principal).key}
+        assert Student.objects.exists()
+    return {"token": Token.objects.get_or_create(user=principal)[0].key}
 
 
 @pytest.fixture

@@ -21,32 +21,7 @@ from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON, compile_
 
 PASSWORD = "correct horse battery"  # tests.factories.UserFactory's password
 
-FLUSH_SCHEMA = "browser_test_flush"  # always empty: pytest-django's flush finds nothing to delete there
-KEEP_PUBLIC_TABLES = {"municipalities_municipality", "municipalities_domain", "django_content_type",
-                      "auth_permission", "django_migrations"}
-KEEP_TENANT_TABLES = {"django_content_type", "django_migrations"}
-
-
-def _truncate_schema(cursor, schema: str, keep: set[str]) -> None:
-    cursor.execute("SELECT table_name FROM information_schema.tables "
-                   "WHERE table_schema = %s AND table_type = 'BASE TABLE'", [schema])
-    tables = [name for (name,) in cursor.fetchall() if name not in keep]
-    if tables:
-        quoted = ", ".join(f'"{schema}"."{name}"' for name in tables)
-        cursor.execute(f"TRUNCATE {quoted}")
-
-
-def empty_committed_data() -> None:
-    """Delete what a transactional test committed; keep the session-wide municipalities."""
-    from welfare.municipalities.models import Municipality
-
-    connection.set_schema_to_public()
-    schemas = list(Municipality.objects.exclude(schema_name="public").values_list("schema_name", flat=True))
-    with connection.cursor() as cursor:
-        for schema in schemas:
-            _truncate_schema(cursor, schema, KEEP_TENANT_TABLES)
-        _truncate_schema(cursor, "public", KEEP_PUBLIC_TABLES)
-        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{FLUSH_SCHEMA}"')
+from tests.dbutil import FLUSH_SCHEMA, empty_committed_data  # noqa: E402,F401
 
 
 @pytest.fixture(autouse=True)
