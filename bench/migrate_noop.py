@@ -24,7 +24,6 @@ migrate spends its time (``migrate_noop_per_schema_ms`` and its ``breakdown_ms``
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 import time
@@ -38,19 +37,15 @@ SUBPROCESS_PARALLEL = "4"
 
 def variants() -> list[tuple[str, list[str], dict[str, str]]]:
     """(name, extra migrate_schemas args, env overrides)."""
+    plain = {"DJANGO_SETTINGS_MODULE": "bench._settings_plain"}
     found = [
-        ("standard", [], {}),
-        ("multiprocessing", ["--executor=multiprocessing"], {}),
-        ("subprocess", ["--executor=subprocess", "--parallel", SUBPROCESS_PARALLEL], {}),
+        ("standard", [], plain),
+        ("multiprocessing", ["--executor=multiprocessing"], plain),
+        ("subprocess", ["--executor=subprocess", "--parallel", SUBPROCESS_PARALLEL], plain),
+        # config.settings: django-tenants-smart-executor (GET_EXECUTOR_FUNCTION), what deploys use.
+        ("smart_standard", [], {}),
+        ("smart_multiprocessing", ["--executor=multiprocessing"], {}),
     ]
-    if importlib.util.find_spec("django_tenants_smart_executor"):
-        smart = {"DJANGO_SETTINGS_MODULE": "bench._settings_smart"}
-        found += [
-            ("smart_standard", [], smart),
-            ("smart_multiprocessing", ["--executor=multiprocessing"], smart),
-        ]
-    else:
-        log("migrate_noop: django-tenants-smart-executor is not installed; its runs are skipped")
     return found
 
 
@@ -107,12 +102,13 @@ def _estimate_subprocess(tenants: int, n: int, sample: int = 20) -> float | None
     schemas = [SLUG.format(i).replace("-", "_") for i in range(1, sample + 1)]
     log(f"migrate_noop: subprocess executor, estimated from {sample} schemas (--full for all {tenants})")
     try:
-        public = manage(["migrate_schemas", "--shared", "--noinput", "-v", "0"], timeout=600)
+        plain = {"DJANGO_SETTINGS_MODULE": "bench._settings_plain"}
+        public = manage(["migrate_schemas", "--shared", "--noinput", "-v", "0"], timeout=600, **plain)
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=int(SUBPROCESS_PARALLEL)) as pool:
             for seconds in pool.map(lambda schema: manage(
                 ["migrate_schemas", "--executor=standard", "--schema", schema, "--noinput", "-v", "0"],
-                timeout=600,
+                timeout=600, **plain,
             ), schemas):
                 assert seconds > 0
         per_schema = (time.perf_counter() - started) / sample
@@ -123,7 +119,7 @@ def _estimate_subprocess(tenants: int, n: int, sample: int = 20) -> float | None
     seconds = public + per_schema * tenants
     log(f"migrate_noop: subprocess (estimated): {seconds:.1f} s")
     emit(f"migrate_noop_{n}_subprocess_s", seconds, "s", tenants=tenants, estimated=True, sampled=sample,
-         args=f"--executor=subprocess --parallel {SUBPROCESS_PARALLEL}", settings="config.settings")
+         args=f"--executor=subprocess --parallel {SUBPROCESS_PARALLEL}", settings="bench._settings_plain")
     return seconds
 
 
