@@ -10,3 +10,4 @@ class WelfareConfig(AppConfig):
 
     def ready(self) -> None:
         from welfare import audit  # noqa: F401  (connects the sign-in audit signals)
+        from welfare.services import retention  # noqa: F401  (registers the audit log's retention type)

@@ -323,3 +323,55 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.user_email} {self.action} {self.object_type}:{self.object_id}"
+
+
+class RetentionAction(models.TextChoices):
+    DELETE = "delete", _("Delete")
+    ANONYMISE = "anonymise", _("Anonymise")
+
+
+RETENTION_MIN_DAYS = 30
+
+
+class RetentionRule(models.Model):
+    """The municipality's own retention period for one record type (welfare.registry codes).
+
+    Record types without a rule keep their registered default. ``updated_by_id`` refers to
+    accounts.User in the public schema.
+    """
+
+    record_type = models.CharField(_("record type"), max_length=60, unique=True)
+    days = models.PositiveIntegerField(_("retention period (days)"))
+    action = models.CharField(_("afterwards"), max_length=10, choices=RetentionAction.choices,
+                              default=RetentionAction.DELETE)
+    updated_by_id = models.BigIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["record_type"]
+        verbose_name = _("retention rule")
+        verbose_name_plural = _("retention rules")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(days__gte=RETENTION_MIN_DAYS), name="retention_rule_min_days"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_type}: {self.days} d, {self.action}"
+
+
+class RetentionRun(models.Model):
+    """One nightly retention run in this municipality: what each record type removed."""
+
+    started_at = models.DateTimeField(_("started"), auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    counts = models.JSONField(_("records removed or anonymised"), default=dict, blank=True)
+    ok = models.BooleanField(_("succeeded"), default=False)
+    error = models.TextField(_("errors"), blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("retention run")
+        verbose_name_plural = _("retention runs")
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'failed'}"

@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 from django.core.cache import cache
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -47,4 +47,20 @@ def dispatch_nightly() -> int:
 @shared_task
 def nightly_for_municipality() -> str:
     log.info("nightly maintenance for %s", connection.schema_name)
+    apply_retention.delay()  # its own task: retried and failing on its own
     return connection.schema_name
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=60, max_retries=3)
+def apply_retention() -> dict:
+    """Delete or anonymise records past the municipality's retention periods.
+
+    Idempotent (a retry removes only what is still past its period) and locked per
+    municipality, so two runs never overlap.
+    """
+    from welfare.services.retention import run_retention
+
+    run = run_retention()
+    if run is None:
+        return {"schema": connection.schema_name, "skipped": True}
+    return {"schema": connection.schema_name, "run": run.pk, "ok": run.ok, "counts": run.counts}
