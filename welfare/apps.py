@@ -10,4 +10,7 @@ class WelfareConfig(AppConfig):
 
     def ready(self) -> None:
         from welfare import audit  # noqa: F401  (connects the sign-in audit signals)
-        from welfare.services import retention  # noqa: F401  (registers the audit log's retention type)
+        from welfare.services import (  # noqa: F401
+            retention,  # registers the audit log's retention type
+            staff,  # marks an invitee's email verified when they set their password
+        )
