@@ -12,6 +12,23 @@ NAV = [
 ]
 
 
+TOOLS = [
+    ("pupils:list", _("Pupils"), "VIEW_PUPIL"),
+    ("staff:list", _("Staff and roles"), "MANAGE_STAFF"),
+    ("welfare:register_import", _("Register import"), "IMPORT_REGISTER"),
+    ("audit:log", _("Audit log"), "VIEW_AUDIT_LOG"),
+    ("privacy:subject_access", _("Data subject requests"), "EXPORT_PUPIL_DATA"),
+    ("privacy:retention", _("Retention periods"), "MANAGE_RETENTION"),
+]
+
+
+def tools_for(user) -> list[dict]:
+    """Pages beyond the five modules that this user's roles open (through the policy)."""
+    from welfare.policy import Action, can
+
+    return [{"url": reverse(name), "label": label} for name, label, action in TOOLS if can(user, Action[action])]
+
+
 def shell(request):
     """What the base template needs: the municipality served and the navigation."""
     tenant = getattr(request, "tenant", None)

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 
 from welfare import selectors
+from welfare.context_processors import tools_for
 from welfare.policy import is_municipality_staff, municipality_staff_required
 
 
@@ -26,6 +27,7 @@ def home(request):
     context = {"is_staff_here": is_municipality_staff(request.user)}
     if context["is_staff_here"]:
         context["summary"] = selectors.municipality_summary()
+        context["tools"] = tools_for(request.user)
     return render(request, "welfare/home.html", context)
 
 
