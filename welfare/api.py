@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import permissions, serializers, viewsets
 
 from welfare import policy
+from welfare.audit import AuditedViewSetMixin
 from welfare.models import School, SchoolYear, TeachingGroup
 from welfare.serializers import (
     SchoolSerializer,
@@ -88,8 +89,10 @@ class TeachingGroupViewSet(MunicipalityViewSet):
         responses={200: StudentSerializer(many=True), 400: BAD_FILTER},
     )
 )
-class StudentViewSet(MunicipalityViewSet):
+class StudentViewSet(AuditedViewSetMixin, MunicipalityViewSet):
     """Pupils the signed-in user may see (need to know: own group, own school, served schools).
+
+    Audited: a list writes a READ for every pupil on the page it returned, a retrieve for the one.
 
     Roles without a need to know pupils' identities (coordinator, administrator, data
     protection officer) get an empty list.

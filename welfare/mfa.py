@@ -48,7 +48,9 @@ class MfaEnrollmentMiddleware:
 
 def last_mfa_at(request) -> float | None:
     """When the second factor was last given in this session (epoch seconds)."""
-    times = [record.get("at") for record in get_authentication_records(request) if record.get("method") == "mfa"]
+    # allauth returns no records unless it is given the user whose records they are.
+    records = get_authentication_records(request, getattr(request, "user", None))
+    times = [record.get("at") for record in records if record.get("method") == "mfa"]
     times = [t for t in times if isinstance(t, int | float)]
     return max(times) if times else None
 
@@ -56,8 +58,8 @@ def last_mfa_at(request) -> float | None:
 def step_up_max_age_seconds() -> int:
     from welfare.models import MunicipalSettings
 
-    minutes = MunicipalSettings.current().step_up_minutes or settings.STEP_UP_MINUTES
-    return int(minutes) * 60
+    minutes = MunicipalSettings.current().step_up_minutes
+    return int(settings.STEP_UP_MINUTES if minutes is None else minutes) * 60
 
 
 def needs_step_up(request) -> bool:
@@ -66,7 +68,12 @@ def needs_step_up(request) -> bool:
 
 
 def step_up_required(view):
-    """Before a confidential record opens: a second factor given within the last N minutes."""
+    """Before a confidential record opens: a second factor given within the last N minutes.
+
+    Otherwise the user goes to allauth's reauthenticate page with ``?next=`` (the page passes it on
+    in a hidden field); after a valid code allauth records a fresh "mfa" authentication and
+    redirects back to ``next`` (allauth.account.internal.flows.reauthentication.resume_request).
+    """
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):

@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from welfare import views_audit
 
 app_name = "audit"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views_audit.audit_log, name="log"),
+    path("export.csv", views_audit.audit_export, name="export"),
+]

@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from welfare import views_pupils
 
 app_name = "pupils"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views_pupils.pupil_list, name="list"),
+    path("<int:pk>/", views_pupils.pupil_detail, name="detail"),
+]
