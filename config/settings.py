@@ -86,6 +86,8 @@ TENANT_DOMAIN_MODEL = "municipalities.Domain"
 PUBLIC_SCHEMA_NAME = "public"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls"
+# An unknown host gets the normal 404 page (even with DEBUG on), in the visitor's language.
+DEFAULT_NOT_FOUND_TENANT_VIEW = "welfare.views.unknown_municipality"
 # search_path is set once per request, not on every cursor (anchors.md D1).
 TENANT_LIMIT_SET_CALLS = True
 # Skip schemas with nothing to migrate: a no-op deploy over 300 municipalities takes 2–3 s
@@ -212,13 +214,24 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_GET = False
-ACCOUNT_SIGNUP_ENABLED = False  # staff are invited by a municipal admin
+# Staff are invited by a municipal admin: the adapter closes sign-up (allauth has no setting for it).
+ACCOUNT_ADAPTER = "welfare.adapters.AccountAdapter"
+# One lockout story (docs/privacy.md "Sign-in"): django-axes locks an account on an address after
+# AXES_FAILURE_LIMIT failures; allauth's own login-failure limit is off so the two never disagree.
+# allauth still limits password-reset mails, email confirmations and reauthentication.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
 LOGIN_REDIRECT_URL = "/"
 LOGIN_URL = "account_login"
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+# Account and address together: a school behind one NAT address is not locked out by one person's
+# typos, and nobody can lock a colleague out from elsewhere just by knowing their (public) email.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "login"
+AXES_USERNAME_CALLABLE = "welfare.adapters.axes_username"  # allauth authenticates with email=
+AXES_CLIENT_IP_CALLABLE = "welfare.adapters.axes_client_ip"  # the address the audit log records
+AXES_LOCKOUT_CALLABLE = "welfare.adapters.lockout_response"  # the sign-in page with the reason, 429
+AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Yhdessä"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
-from kombu import pools as kombu_pools
 from django_tenants.utils import schema_context
+from kombu import pools as kombu_pools
 
 from config import devservices
 from welfare import tasks

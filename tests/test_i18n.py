@@ -141,7 +141,8 @@ def test_catalogue_has_no_fuzzy_or_empty_entries(language):
     entries = text.split("\n\n")[1:]  # the first entry is the header
     fuzzy, empty = [], []
     for entry in entries:
-        msgid = "".join(re.findall(r'"(.*)"', entry.split("msgid ", 1)[1].split("\nmsg", 1)[0])) if "msgid " in entry else ""
+        head = entry.split("msgid ", 1)[1].split("\nmsg", 1)[0] if "msgid " in entry else ""
+        msgid = "".join(re.findall(r'"(.*)"', head))
         if re.search(r"^#,.*\bfuzzy\b", entry, re.M):
             fuzzy.append(msgid)
         if re.search(r'^msgstr(\[\d\])? ""\n?(?!")', entry + "\n", re.M) and not entry.startswith("#~"):

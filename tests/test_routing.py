@@ -24,3 +24,10 @@ def test_bare_host_lists_municipalities_but_nothing_private(municipalities):
     body = response.content.decode()
     assert "Espoo" in body and "Vantaa" in body
     assert "/api/" not in body
+
+
+def test_platform_admin_signs_in_through_allauth_not_its_own_form(municipalities):
+    response = Client(headers={"host": "localhost"}).get("/platform-admin/", follow=True)
+    final_path = response.redirect_chain[-1][0]
+    assert final_path.startswith("/accounts/login/"), response.redirect_chain
+    assert response.status_code == 200

@@ -9,9 +9,9 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, viewsets
 
-from welfare import policy
+from welfare import audit, policy
 from welfare.audit import AuditedViewSetMixin
-from welfare.models import School, SchoolYear, TeachingGroup
+from welfare.models import AuditAction, School, SchoolYear, TeachingGroup
 from welfare.serializers import (
     SchoolSerializer,
     SchoolYearSerializer,
@@ -30,7 +30,12 @@ class IsMunicipalityStaff(permissions.BasePermission):
     """
 
     def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and policy.is_municipality_staff(request.user))
+        if not (request.user and request.user.is_authenticated):
+            return False
+        if policy.is_municipality_staff(request.user):
+            return True
+        audit.record(request, AuditAction.DENIED, object_type="api", detail={"method": request.method})
+        return False
 
 
 class MunicipalityViewSet(viewsets.ReadOnlyModelViewSet):

@@ -41,7 +41,9 @@ class School(models.Model):
         verbose_name = _("school")
         verbose_name_plural = _("schools")
         constraints = [
-            models.CheckConstraint(condition=models.Q(grade_min__lte=models.F("grade_max")), name="school_grades_ordered"),
+            models.CheckConstraint(
+                condition=models.Q(grade_min__lte=models.F("grade_max")), name="school_grades_ordered"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -69,7 +71,9 @@ class SchoolYear(models.Model):
         verbose_name = _("school year")
         verbose_name_plural = _("school years")
         constraints = [
-            models.CheckConstraint(condition=models.Q(start_date__lt=models.F("end_date")), name="school_year_dates_ordered"),
+            models.CheckConstraint(
+                condition=models.Q(start_date__lt=models.F("end_date")), name="school_year_dates_ordered"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -280,6 +284,9 @@ class CaseloadAssignment(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user_id", "student"], name="caseload_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} → user {self.user_id}"
 
 
 class AuditAction(models.TextChoices):

@@ -12,8 +12,9 @@ from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 
-from welfare import selectors
+from welfare import audit, selectors
 from welfare.context_processors import tools_for
+from welfare.models import AuditAction
 from welfare.policy import is_municipality_staff, municipality_staff_required
 
 
@@ -76,6 +77,7 @@ def unknown_municipality(request):
 
 def permission_denied(request, exception=None):
     _visitor_language(request)
+    audit.record(request, AuditAction.DENIED, object_type="page", detail={"method": request.method})
     return render(request, "403.html", status=403)
 
 

@@ -42,7 +42,7 @@ def test_staff_user_visits_every_section_in_three_languages(signed_in_page, base
     assert [href for _, href in shell.nav_links()] == PATHS
 
     titles = {shell.title}
-    for label, path in zip(SECTIONS["fi"], PATHS):
+    for label, path in zip(SECTIONS["fi"], PATHS, strict=True):
         shell.go_to_section(label)
         assert shell.page.url == base_url + path
         assert shell.heading  # every section has its own h1
