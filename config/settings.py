@@ -65,6 +65,9 @@ SHARED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",  # single sign-on per municipality (docs/sso.md)
+    "allauth.socialaccount.providers.saml",
+    "allauth.socialaccount.providers.openid_connect",
     "axes",
     "rest_framework",
     "rest_framework.authtoken",
@@ -220,6 +223,13 @@ ACCOUNT_ADAPTER = "welfare.adapters.AccountAdapter"
 # AXES_FAILURE_LIMIT failures; allauth's own login-failure limit is off so the two never disagree.
 # allauth still limits password-reset mails, email confirmations and reauthentication.
 ACCOUNT_RATE_LIMITS = {"login_failed": None}
+# Single sign-on: identity providers are SocialApp rows (public schema), each tied to one
+# municipality; the adapter admits only invited staff holding a role there (docs/sso.md).
+SOCIALACCOUNT_ADAPTER = "welfare.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_ONLY = False  # password sign-in stays for municipalities without SSO
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # linking is done by the adapter, after its checks
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
 LOGIN_REDIRECT_URL = "/"
 LOGIN_URL = "account_login"
 AXES_FAILURE_LIMIT = 5
@@ -315,7 +325,8 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
-        "form-action": [SELF],
+        # SAML POST binding and OIDC redirects leave for the municipality's identity provider.
+        "form-action": [SELF, *env_list("SSO_FORM_ACTION", "https://login.microsoftonline.com")],
         "frame-ancestors": ["'none'"],
         "base-uri": [SELF],
         "object-src": ["'none'"],

@@ -72,8 +72,13 @@ def all_paths(urlconf: str) -> list[tuple[str, str]]:
     return sorted(set(found))
 
 
+# The identity provider POSTs SAML responses and logout requests to these two endpoints; they are
+# CSRF-exempt by design (python3-saml checks the IdP's signature instead). Nothing else may be.
+IDP_POST_ENDPOINTS = {"/accounts/saml/{id}/acs/", "/accounts/saml/{id}/sls/"}
 TENANT_PATHS = all_paths("config.urls")
 PUBLIC_PATHS = all_paths("config.urls_public")
+CSRF_CHECKED_TENANT_PATHS = [p for p, _ in TENANT_PATHS if p not in IDP_POST_ENDPOINTS]
+CSRF_CHECKED_PUBLIC_PATHS = [p for p, _ in PUBLIC_PATHS if p not in IDP_POST_ENDPOINTS]
 STAFF_PREFIXES = ("/dashboard/", "/staff/", "/audit/", "/pupils/", "/privacy/", "/annual-clock/",
                   "/group-sessions/", "/absences/", "/parent-evenings/")
 STAFF_PAGES = [path for path, _ in TENANT_PATHS if path.startswith(STAFF_PREFIXES)]
@@ -268,7 +273,7 @@ def _is_csrf_refusal(response) -> bool:
 
 
 @override_settings(CSRF_FAILURE_VIEW="tests.security.test_attacks.csrf_failure")
-@pytest.mark.parametrize("path", [p for p, _ in TENANT_PATHS], ids=str)
+@pytest.mark.parametrize("path", CSRF_CHECKED_TENANT_PATHS, ids=str)
 def test_every_url_refuses_a_post_without_csrf_token(espoo, path):
     client = _signed_in_admin(espoo)
     response = client.post(path.format(id=1), {"anything": "1"})
@@ -276,11 +281,17 @@ def test_every_url_refuses_a_post_without_csrf_token(espoo, path):
 
 
 @override_settings(CSRF_FAILURE_VIEW="tests.security.test_attacks.csrf_failure")
-@pytest.mark.parametrize("path", [p for p, _ in PUBLIC_PATHS], ids=str)
+@pytest.mark.parametrize("path", CSRF_CHECKED_PUBLIC_PATHS, ids=str)
 def test_every_public_url_refuses_a_post_without_csrf_token(espoo, path):
     client = Client(enforce_csrf_checks=True, headers={"host": "localhost"})
     response = client.post(path.format(id=1), {"anything": "1"})
     assert _is_csrf_refusal(response), (path, response.status_code, response.content[:200])
+
+
+@override_settings(CSRF_FAILURE_VIEW="tests.security.test_attacks.csrf_failure")
+def test_only_the_saml_idp_endpoints_skip_the_csrf_check():
+    """The exemption list must name real endpoints, so it cannot silently grow stale."""
+    assert IDP_POST_ENDPOINTS <= {p for p, _ in TENANT_PATHS}
 
 
 @override_settings(CSRF_FAILURE_VIEW="tests.security.test_attacks.csrf_failure")
