@@ -382,3 +382,43 @@ class RetentionRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'failed'}"
+
+
+class Notification(models.Model):
+    """An in-app notification (the header's notification centre) with e-mail delivery.
+
+    Written in the same transaction as the event it announces (an escalation, a reminder) and
+    delivered afterwards by welfare.services.notifications: the row is the outbox, so a Redis or
+    mail outage delays a message but loses none. ``dedupe_key`` makes creation idempotent.
+    """
+
+    class EmailStatus(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Not sent by e-mail")
+
+    recipient_id = models.BigIntegerField(_("recipient"), db_index=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    kind = models.CharField(_("kind"), max_length=60)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    email_status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    email_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(fields=["recipient_id", "read_at"], name="notification_unread"),
+            models.Index(fields=["email_status", "created_at"], name="notification_outbox"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id}: {self.title}"
