@@ -145,7 +145,8 @@ def test_catalogue_has_no_fuzzy_or_empty_entries(language):
         msgid = "".join(re.findall(r'"(.*)"', head))
         if re.search(r"^#,.*\bfuzzy\b", entry, re.M):
             fuzzy.append(msgid)
-        if re.search(r'^msgstr(\[\d\])? ""\n?(?!")', entry + "\n", re.M) and not entry.startswith("#~"):
+        # An empty msgstr is `msgstr ""` NOT followed by a continuation line ("…") on the next line.
+        if re.search(r'^msgstr(\[\d\])? ""\n(?!")', entry + "\n", re.M) and not entry.startswith("#~"):
             empty.append(msgid)
     assert not fuzzy, f"fuzzy in {language}: {fuzzy}"
     assert not empty, f"untranslated in {language}: {empty}"
