@@ -117,7 +117,7 @@ def test_search_does_not_reach_outside_need_to_know(espoo, world):
 
 def test_coordinator_sees_no_names_and_cannot_open_a_pupil(espoo, world):
     client = client_for(espoo, world["coordinator"])
-    response = client.get("/pupils/")
+    response = client.get("/pupils/", headers={"accept-language": "en"})
     assert response.status_code == 200
     body = response.content.decode()
     assert "aggregates only" in body
