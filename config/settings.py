@@ -194,6 +194,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "welfare.tasks.dispatch_nightly",
         "schedule": crontab(hour=2, minute=15),
     },
+    # The notification outbox's safety net: pending e-mails of every ready municipality.
+    "deliver-notifications": {
+        "task": "welfare.tasks.dispatch_notifications",
+        "schedule": timedelta(minutes=1),
+    },
 }
 
 # --- Auth ---------------------------------------------------------------------

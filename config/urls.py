@@ -15,6 +15,7 @@ urlpatterns = [
     path("audit/", include("welfare.urls_audit")),
     path("pupils/", include("welfare.urls_pupils")),
     path("privacy/", include("welfare.urls_privacy")),
+    path("notifications/", include("welfare.urls_notifications")),
     path("annual-clock/", include("annualclock.urls")),
     path("group-sessions/", include("groupsessions.urls")),
     path("absences/", include("absences.urls")),

@@ -48,6 +48,12 @@ def dispatch_nightly() -> int:
 def nightly_for_municipality() -> str:
     log.info("nightly maintenance for %s", connection.schema_name)
     apply_retention.delay()  # its own task: retried and failing on its own
+    try:  # absence threshold evaluation (absences app), its own task with its own lock
+        from absences.tasks import evaluate_municipality_task
+    except ImportError:
+        pass
+    else:
+        evaluate_municipality_task.delay()
     return connection.schema_name
 
 
@@ -64,3 +70,31 @@ def apply_retention() -> dict:
     if run is None:
         return {"schema": connection.schema_name, "skipped": True}
     return {"schema": connection.schema_name, "run": run.pk, "ok": run.ok, "counts": run.counts}
+
+
+# --- Notifications (welfare.services.notifications) -----------------------------------------
+
+@shared_task
+def dispatch_notifications() -> int:
+    """Beat, every minute: a delivery task for each ready municipality with pending e-mails.
+
+    The outbox's safety net: whatever ``request_delivery()`` could not queue (Redis down) or a
+    worker did not finish is picked up here.
+    """
+    from welfare.models import Notification
+
+    count = 0
+    for municipality in Municipality.objects.filter(ready=True).exclude(schema_name="public"):
+        with tenant_context(municipality):
+            if Notification.objects.filter(email_status=Notification.EmailStatus.PENDING).exists():
+                deliver_notifications.apply_async()
+                count += 1
+    return count
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=30, max_retries=3)
+def deliver_notifications() -> dict:
+    """Send this municipality's pending notification e-mails (each at most once; see the service)."""
+    from welfare.services.notifications import deliver_pending
+
+    return {"schema": connection.schema_name, **deliver_pending()}

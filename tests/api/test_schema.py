@@ -40,6 +40,9 @@ OPERATIONS = {
     ("GET", "/api/v1/groups/{id}/"),
     ("GET", "/api/v1/students/"),
     ("GET", "/api/v1/students/{id}/"),
+    ("GET", "/api/v1/absences/imports/"),
+    ("POST", "/api/v1/absences/imports/"),
+    ("GET", "/api/v1/absences/imports/{id}/"),
 }
 
 
