@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from welfare.models import Role, Student
@@ -156,6 +156,7 @@ class CountingPeriod(models.TextChoices):
 
 class ThresholdUnit(models.TextChoices):
     HOURS = "hours", _("Lesson hours")
+    # xgettext:no-python-format
     PERCENT = "percent", _("% of scheduled hours")
 
 
@@ -259,7 +260,7 @@ class AbsenceCase(models.Model):
     """One pupil's follow-up in one counting period: the container of escalations and actions."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("absence case status", "Open")
         CLOSED = "closed", _("Closed")
 
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="absence_cases")

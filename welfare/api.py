@@ -115,3 +115,7 @@ def register(router) -> None:
     router.register("school-years", SchoolYearViewSet, basename="school-year")
     router.register("groups", TeachingGroupViewSet, basename="group")
     router.register("students", StudentViewSet, basename="student")
+
+    from welfare.api_notifications import NotificationViewSet
+
+    router.register("notifications", NotificationViewSet, basename="notification")

@@ -43,6 +43,14 @@ OPERATIONS = {
     ("GET", "/api/v1/absences/imports/"),
     ("POST", "/api/v1/absences/imports/"),
     ("GET", "/api/v1/absences/imports/{id}/"),
+    ("GET", "/api/v1/absences/records/"),
+    ("GET", "/api/v1/absences/cases/"),
+    ("GET", "/api/v1/absences/cases/{id}/"),
+    ("POST", "/api/v1/absences/cases/{id}/actions/"),
+    ("GET", "/api/v1/absences/policies/"),
+    ("GET", "/api/v1/absences/policies/{id}/"),
+    ("GET", "/api/v1/notifications/"),
+    ("POST", "/api/v1/notifications/{id}/read/"),
 }
 
 
