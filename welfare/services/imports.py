@@ -103,7 +103,7 @@ class Column:
     value_required: bool = True
 
 
-def _norm(text: str) -> str:
+def normalise_header(text: str) -> str:
     return " ".join(text.replace("\ufeff", "").strip().rstrip(":").split()).casefold()
 
 
@@ -255,7 +255,7 @@ def _school_years_by_name() -> dict[str, SchoolYear]:
 # --- Reading the file ---------------------------------------------------------------------
 
 
-class _Abort(Exception):
+class ImportAborted(Exception):
     """The file cannot be read further; the issue says why."""
 
     def __init__(self, issue: ImportIssue):
@@ -274,7 +274,7 @@ def _seekable(file: BinaryIO | bytes) -> BinaryIO:
     while chunk := file.read(CHUNK_BYTES):
         total += len(chunk)
         if total > limit:
-            raise _Abort(_too_large())
+            raise ImportAborted(_too_large())
         spool.write(chunk)
     spool.seek(0)
     return spool
@@ -286,14 +286,14 @@ def _too_large() -> ImportIssue:
         "limit": f"{limit_mb:.3g}"})
 
 
-def _choose_encoding(stream: BinaryIO) -> str:
+def choose_encoding(stream: BinaryIO) -> str:
     """Try UTF-8 (BOM optional) strictly, then Windows-1252; also enforce the size limit.
 
     Reads the stream in chunks, so the file is never held in memory whole."""
     limit = settings.IMPORT_MAX_BYTES
     size = getattr(stream, "size", None)
     if isinstance(size, int) and size > limit:
-        raise _Abort(_too_large())
+        raise ImportAborted(_too_large())
     first_failure: tuple[int, bytes] | None = None
     for encoding in ENCODINGS:
         stream.seek(0)
@@ -303,7 +303,7 @@ def _choose_encoding(stream: BinaryIO) -> str:
             while chunk := stream.read(CHUNK_BYTES):
                 total += len(chunk)
                 if total > limit:
-                    raise _Abort(_too_large())
+                    raise ImportAborted(_too_large())
                 try:
                     decoder.decode(chunk)
                 except UnicodeDecodeError as exc:
@@ -319,10 +319,10 @@ def _choose_encoding(stream: BinaryIO) -> str:
             first_failure = first_failure or (newlines + 1, b"")
             continue
         if total == 0:
-            raise _Abort(ImportIssue(None, "", "", _("The file is empty.")))
+            raise ImportAborted(ImportIssue(None, "", "", _("The file is empty.")))
         return encoding
     line, raw = first_failure
-    raise _Abort(ImportIssue(line, "", raw.hex(" ").upper(), _(
+    raise ImportAborted(ImportIssue(line, "", raw.hex(" ").upper(), _(
         "The file is neither UTF-8 nor Windows-1252 text. Save it from the register or spreadsheet "
         "as CSV (UTF-8).")))
 
@@ -332,7 +332,7 @@ class _DecodeFailure(Exception):
         self.line, self.raw = line, raw
 
 
-def _delimiter(sample: str) -> str:
+def sniff_delimiter(sample: str) -> str:
     """The separator, by csv.Sniffer; the header line decides when the sniffer cannot."""
     if "\n" in sample.rstrip("\r\n"):
         sample = sample[: sample.rfind("\n")]  # only whole lines: a cut line confuses the sniffer
@@ -350,9 +350,9 @@ def _rows(text: io.TextIOBase) -> Iterator[tuple[int, list[str]]]:
     """(line number of the row's first line, values) for each non-blank record."""
     sample = text.read(SAMPLE_CHARS)
     if not sample.strip():
-        raise _Abort(ImportIssue(None, "", "", _("The file is empty.")))
+        raise ImportAborted(ImportIssue(None, "", "", _("The file is empty.")))
     text.seek(0)
-    reader = csv.reader(text, delimiter=_delimiter(sample))
+    reader = csv.reader(text, delimiter=sniff_delimiter(sample))
     previous_line = 0
     try:
         for values in reader:
@@ -360,7 +360,7 @@ def _rows(text: io.TextIOBase) -> Iterator[tuple[int, list[str]]]:
             if any(value.strip() for value in values):
                 yield line, values
     except csv.Error as exc:
-        raise _Abort(ImportIssue(reader.line_num, "", "", _("The file is not valid CSV: %(error)s") % {
+        raise ImportAborted(ImportIssue(reader.line_num, "", "", _("The file is not valid CSV: %(error)s") % {
             "error": exc})) from exc
 
 
@@ -376,13 +376,13 @@ class _Header:
 
 def _map_header(kind: str, line: int, header: list[str], result: ImportResult) -> _Header | None:
     columns = COLUMNS[kind]
-    by_alias = {_norm(alias): column for column in columns for alias in column.aliases}
+    by_alias = {normalise_header(alias): column for column in columns for alias in column.aliases}
     positions: dict[str, int] = {}
     names: dict[str, str] = {}
     for index, written in enumerate(header):
         if not written.strip():
             continue
-        column = by_alias.get(_norm(written))
+        column = by_alias.get(normalise_header(written))
         if column is None:
             result.warnings.append(ImportIssue(line, written.strip(), "", _("Unknown column: it was ignored.")))
         elif column.field in positions:
@@ -497,7 +497,7 @@ def _validate_schools(rows, header: _Header, result: ImportResult, _context: dic
         external_id = row.get(cols["external_id"])
         name = row.get(cols["name"])
         type_value = row.get(cols["school_type"])
-        school_type = SCHOOL_TYPE_BY_NAME.get(_norm(type_value)) if type_value else None
+        school_type = SCHOOL_TYPE_BY_NAME.get(normalise_header(type_value)) if type_value else None
         if type_value and school_type is None:
             row.error("school_type", type_value, _(
                 'Unknown school type "%(value)s": use perusopetus, lukio, ammatillinen or esiopetus '
@@ -508,7 +508,7 @@ def _validate_schools(rows, header: _Header, result: ImportResult, _context: dic
             row.error("grade_max", str(grade_max), _(
                 "The highest grade %(max)s is below the lowest grade %(min)s.") % {"max": grade_max, "min": grade_min})
         language_value = row.get(cols["language"])
-        language = INSTRUCTION_LANGUAGE_BY_NAME.get(_norm(language_value)) if language_value else None
+        language = INSTRUCTION_LANGUAGE_BY_NAME.get(normalise_header(language_value)) if language_value else None
         if language_value and language is None:
             row.error("language", language_value, _(
                 'Unknown language of instruction "%(value)s": use fi or sv (suomi, svenska).') % {
@@ -584,7 +584,7 @@ def _validate_students(rows, header: _Header, result: ImportResult, context: dic
                     "value": group_name, "school": school.external_id, "year": school_year.name})
         home_language = row.get(cols["home_language"])
         if home_language:
-            code = HOME_LANGUAGE_BY_NAME.get(_norm(home_language)) or _norm(home_language)
+            code = HOME_LANGUAGE_BY_NAME.get(normalise_header(home_language)) or normalise_header(home_language)
             if not ISO_639_RE.match(code) or len(code) > 8:
                 row.error("home_language", home_language, _(
                     'Unknown home language "%(value)s": use an ISO 639 code such as fi, sv, ru or ar.') % {
@@ -722,20 +722,20 @@ def import_register(
     stream = text = None
     try:
         stream = _seekable(file)
-        encoding = _choose_encoding(stream)
+        encoding = choose_encoding(stream)
         stream.seek(0)
         text = io.TextIOWrapper(stream, encoding=encoding, newline="")
         rows = _rows(text)
         first = next(rows, None)
         if first is None:
-            raise _Abort(ImportIssue(None, "", "", _("The file is empty.")))
+            raise ImportAborted(ImportIssue(None, "", "", _("The file is empty.")))
         header = _map_header(kind, *first, result)
         if header is None:
             return result
         records = VALIDATORS[kind](rows, header, result, context)
         if not records and not result.errors:
             result.errors.append(ImportIssue(None, "", "", _("The file has a header but no rows.")))
-    except _Abort as abort:
+    except ImportAborted as abort:
         result.errors.append(abort.issue)
     finally:
         if text is not None:

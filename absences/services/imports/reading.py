@@ -18,11 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from welfare.services.imports import COLUMNS as REGISTER_COLUMNS
-from welfare.services.imports import SAMPLE_CHARS, ImportIssue
-from welfare.services.imports import _Abort as Abort
-from welfare.services.imports import _choose_encoding as choose_encoding
-from welfare.services.imports import _delimiter as sniff_delimiter
-from welfare.services.imports import _norm as norm
+from welfare.services.imports import SAMPLE_CHARS, ImportIssue, choose_encoding, sniff_delimiter
+from welfare.services.imports import ImportAborted as Abort
+from welfare.services.imports import normalise_header as norm
 
 __all__ = ["Abort", "FIELDS", "ImportIssue", "Layout", "detect_layout", "iter_rows", "norm"]
 
