@@ -7,6 +7,7 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
+from tests.dbutil import FLUSH_SCHEMA, empty_committed_data
 from welfare.services.municipalities import create_municipality, ensure_public_tenant
 
 ESPOO = {"slug": "espoo", "name_fi": "Espoo", "name_sv": "Esbo", "languages": ["fi", "sv"],
@@ -35,11 +36,28 @@ def vantaa(municipalities):
     return municipalities["vantaa"]
 
 
+def _commits_data(request) -> bool:
+    """Transactional tests (live_server, django_db(transaction=True)) commit what they create."""
+    if {"live_server", "transactional_db"} & set(request.fixturenames):
+        return True
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction"))
+
+
 @pytest.fixture(autouse=True)
-def _reset_schema_after_test():
-    """In-process requests leave the connection on the tenant's schema; reset after each test."""
+def _reset_schema_after_test(request):
+    """In-process requests leave the connection on the tenant's schema; reset after each test.
+
+    After a transactional test, pytest-django flushes the tables of the connection's current
+    schema, which would be public: the session-wide municipalities would go. So such a test's
+    committed rows are emptied here (tests/dbutil.py) and the flush is pointed at an empty schema.
+    """
     yield
-    connection.set_schema_to_public()
+    if _commits_data(request):
+        empty_committed_data()
+        connection.set_schema(FLUSH_SCHEMA)
+    else:
+        connection.set_schema_to_public()
 
 
 def host(municipality) -> str:

@@ -25,7 +25,6 @@ from absences.services import evaluation
 from absences.services.evaluation import evaluate_students
 from absences.services.policies import create_policy_from_preset, new_draft, publish_version
 from tests.absences.factories import backdate, category, national_categories
-from tests.dbutil import FLUSH_SCHEMA, empty_committed_data
 from tests.factories import (
     SchoolFactory,
     SchoolYearFactory,
@@ -332,20 +331,6 @@ def test_no_reaction_lists_escalations_past_react_by_without_an_action(calendar)
 def committed(espoo):
     """Committed data in Espoo for tests that use several connections (emptied afterwards)."""
     return espoo
-
-
-@pytest.fixture(autouse=True)
-def _reset_schema_after_test(request):
-    """Overrides tests/conftest.py's fixture: after a transactional test, empty what it committed
-    and point pytest-django's flush (which runs after this) at an empty schema, as the browser
-    tests do; otherwise the flush would empty the public schema's municipalities."""
-    connection.set_schema_to_public()
-    yield
-    if "committed" in request.fixturenames:
-        empty_committed_data()
-        connection.set_schema(FLUSH_SCHEMA)
-    else:
-        connection.set_schema_to_public()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -37,7 +37,9 @@ FI_HEADER = "Oppilasnumero;Päivämäärä;Tunnit;Poissaolon syy\r\n"
 
 
 @pytest.fixture(autouse=True)
-def _english():
+def _english(settings):
+    """English messages, in the service and in pages requested without Accept-Language."""
+    settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
 

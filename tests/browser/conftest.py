@@ -2,13 +2,9 @@
 
 Never run ``playwright install``: the tests use /usr/bin/chromium (shared stack notes §7).
 
-live_server tests are transactional: what they create is committed, and pytest-django flushes
-the database after each one. With django-tenants that flush empties only the tables of the
-connection's *current* schema, which after tests/conftest.py's reset is ``public``: it would
-delete the session-wide municipalities and domains and break every later test. So here the
-flush is pointed at an empty scratch schema (a no-op), and ``_reset_schema_after_test`` below
-empties the tables itself: every tenant schema's, and public's except the municipalities,
-their domains, content types and permissions. Each test creates the users, roles and email
+live_server tests are transactional: what they create is committed. tests/conftest.py's
+``_reset_schema_after_test`` empties it afterwards (tests/dbutil.py) and keeps pytest-django's
+flush away from the public schema's municipalities. Each test creates the users, roles and email
 addresses it needs (see ``staff_user``).
 """
 
@@ -21,19 +17,6 @@ from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON, compile_
 
 PASSWORD = "correct horse battery"  # tests.factories.UserFactory's password
 
-from tests.dbutil import FLUSH_SCHEMA, empty_committed_data  # noqa: E402,F401
-
-
-@pytest.fixture(autouse=True)
-def _reset_schema_after_test(request):
-    """Overrides tests/conftest.py's fixture of the same name for the browser tests (see above)."""
-    connection.set_schema_to_public()
-    yield
-    if "live_server" in request.fixturenames:
-        empty_committed_data()
-        connection.set_schema(FLUSH_SCHEMA)  # pytest-django's flush runs right after this
-    else:
-        connection.set_schema_to_public()
 
 
 @pytest.fixture(autouse=True, scope="module")

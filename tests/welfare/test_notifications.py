@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.test import Client
 from django.utils import translation
 from django_tenants.utils import schema_context
@@ -20,7 +19,6 @@ from django_tenants.utils import schema_context
 from absences.models import Escalation
 from tests.absences.test_evaluation import TODAY, add_hours, make_calendar, policy
 from tests.conftest import host
-from tests.dbutil import FLUSH_SCHEMA, empty_committed_data
 from tests.factories import StaffRoleFactory, StudentFactory, TeachingGroupFactory, UserFactory, sign_in
 from welfare import tasks
 from welfare.models import Notification, Role
@@ -178,20 +176,6 @@ def private_broker():
 def committed(espoo):
     """Committed data in Espoo for tests that use several connections (emptied afterwards)."""
     return espoo
-
-
-@pytest.fixture(autouse=True)
-def _reset_schema_after_test(request):
-    """Overrides tests/conftest.py's fixture: after a transactional test, empty what it committed
-    and point pytest-django's flush (which runs after this) at an empty schema, as the browser
-    tests do; otherwise the flush would empty the public schema's municipalities."""
-    connection.set_schema_to_public()
-    yield
-    if "committed" in request.fixturenames:
-        empty_committed_data()
-        connection.set_schema(FLUSH_SCHEMA)
-    else:
-        connection.set_schema_to_public()
 
 
 @pytest.mark.django_db(transaction=True)
