@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -175,15 +176,17 @@ def business_days(first: date, last: date) -> list[date]:
 SLOT_BITS, SLOTS_PER_SUM = 7, 9  # 9 school days of 7 bits in each bigint sum
 
 
-def _consecutive_sql(version, window) -> tuple[str, str, str, list[date], dict]:
+def _consecutive_sql(version, window, counts_and: str = "") -> tuple[str, str, str, list[date], dict]:
     """SQL pieces of the consecutive-days rule, computed in the same pass as the hour totals.
 
     Each record in the lookback adds its hours, in whole quarter hours rounded down and capped at
     CONSECUTIVE_DAY_MIN_HOURS, to its school day's 7-bit slot of a packed bigint sum (9 days per
-    sum; a slot holds at least 10 capped records, so slots never overflow). ``absent_mask`` then
-    has bit i set when school day i (oldest first) reaches CONSECUTIVE_DAY_MIN_HOURS;
-    ``qualifying`` keeps the first bit of every run of at least N days, except a run touching bit 0
-    when the lookback cuts the period (its true start is unknown).
+    sum; a slot holds at least 10 capped records, so slots never overflow). A record's slot shift is
+    looked up by its date in a small array (NULL on weekends, so they add nothing) and each sum only
+    looks at its own date range, so rows outside the lookback cost two date comparisons.
+    ``absent_mask`` then has bit i set when school day i (oldest first) reaches
+    CONSECUTIVE_DAY_MIN_HOURS; ``qualifying`` keeps the first bit of every run of at least N days,
+    except a run touching bit 0 when the lookback cuts the period (its true start is unknown).
 
     Returns (aggregate columns, mask expression, qualifying expression, school days, params).
     """
@@ -191,12 +194,21 @@ def _consecutive_sql(version, window) -> tuple[str, str, str, list[date], dict]:
     first = max(window.start, window.data_end - timedelta(days=CONSECUTIVE_LOOKBACK_DAYS))
     days = business_days(first, window.data_end)[-62:]  # a bigint holds the bits
     if not n or len(days) < n:
-        return "", "0::bigint", "0::bigint", [], {"monday": window.start, "first": window.end, "offset": 0}
+        return "", "0::bigint", "0::bigint", [], {}
     quarters = int(CONSECUTIVE_DAY_MIN_HOURS * 4)
     sums = (len(days) + SLOTS_PER_SUM - 1) // SLOTS_PER_SUM
+    base = days[0]
+    shifts: list[int | None] = [None] * ((days[-1] - base).days + 1)
+    for i, day in enumerate(days):
+        shifts[(day - base).days] = SLOT_BITS * (i % SLOTS_PER_SUM)
+    params = {"slot_base": base, "slot_shifts": shifts}
+    for k in range(sums):
+        group = days[k * SLOTS_PER_SUM:(k + 1) * SLOTS_PER_SUM]
+        params[f"slot_lo_{k}"], params[f"slot_hi_{k}"] = group[0], group[-1]
     columns = "".join(
-        f", sum(least(floor(hours * 4), {quarters})::bigint << ({SLOT_BITS} * (bdi - {k * SLOTS_PER_SUM}))) "
-        f"FILTER (WHERE counts AND bdi >= {k * SLOTS_PER_SUM} AND bdi < {(k + 1) * SLOTS_PER_SUM}) AS packed_{k}"
+        f", sum(least(floor(hours * 4), {quarters})::bigint"
+        f" << (%(slot_shifts)s::int[])[date - %(slot_base)s::date + 1]) "
+        f"FILTER (WHERE date >= %(slot_lo_{k})s AND date <= %(slot_hi_{k})s{counts_and}) AS packed_{k}"
         for k in range(sums))
     mask = " | ".join(
         f"(CASE WHEN ((coalesce(t.packed_{i // SLOTS_PER_SUM}, 0)::bigint >> {SLOT_BITS * (i % SLOTS_PER_SUM)}) "
@@ -204,8 +216,7 @@ def _consecutive_sql(version, window) -> tuple[str, str, str, list[date], dict]:
     runs = " & ".join(f"(t.absent_mask >> {shift})" for shift in range(n))
     cut = days[0] > window.start
     qualifying = f"(t.absent_mask & ~(t.absent_mask << 1) & {runs}{' & ~1::bigint' if cut else ''})"
-    monday = days[0] - timedelta(days=days[0].weekday())
-    return columns, f"({mask})", qualifying, days, {"monday": monday, "first": days[0], "offset": days[0].weekday()}
+    return columns, f"({mask})", qualifying, days, params
 
 
 def _hours_by_category(student_ids: list[int], window, categories) -> dict[int, dict[str, str]]:
@@ -241,35 +252,53 @@ def _candidates(version, bands, window, today, categories, ids) -> list[Candidat
     unexplained = [c.pk for c in categories if not c.explained] if version.unexplained_after_days else []
     cutoff = min(today - timedelta(days=version.unexplained_after_days or 0), window.data_end)
     table = threshold_hours(version, bands, window) if counted else {}
-    grades, levels, hours = [], [], []
+    # The highest step level a pupil's count has crossed, per grade: width_bucket() counts the
+    # thresholds (ascending) at or below the count; the running maximum of the levels up to there is
+    # the highest level crossed (the same as "some crossed step is above the highest raised").
+    top_level, step_params = [], {}
     for grade, rows in table.items():
-        for level, limit, _step in rows:
-            grades.append(grade)
-            levels.append(level)
-            hours.append(limit)
-    packed_sql, mask_sql, qualifying_sql, days, day_params = _consecutive_sql(version, window)
+        if not rows:
+            continue
+        running, tops = 0, []
+        for level, _limit, _step in rows:
+            running = max(running, level)
+            tops.append(running)
+        step_params[f"bounds_{grade}"] = [limit for _level, limit, _step in rows]
+        step_params[f"tops_{grade}"] = tops
+        top_level.append(f"WHEN {int(grade)} THEN (%(tops_{grade})s::int[])"
+                         f"[width_bucket(f.counted, %(bounds_{grade})s::numeric[])]")
+    top_level_sql = f"CASE f.grade {' '.join(top_level)} END" if top_level else "NULL::int"
+    # Every category counted (e.g. LAPE): no per-row category test.
+    all_counted = set(counted) >= {c.pk for c in categories}
+    counts_filter = "" if all_counted else " FILTER (WHERE category_id = ANY(%(counted)s))"
+    counts_and = "" if all_counted else " AND category_id = ANY(%(counted)s)"
+    packed_sql, mask_sql, qualifying_sql, days, day_params = _consecutive_sql(version, window, counts_and)
+    packed_columns = "".join(f", d.{name}" for name in re.findall(r"AS (packed_\d+)", packed_sql))
+    # Daily records and period totals are aggregated apart (period totals only add to the count)
+    # so the big scan is a plain aggregate over the table, with no UNION in between.
     sql = f"""
-        WITH th(grade, level, hours) AS (SELECT * FROM unnest(%(grades)s::int[], %(levels)s::int[],
-                                                              %(hours)s::numeric[])),
-        src AS (
-            SELECT student_id, category_id, hours, date AS day, category_id = ANY(%(counted)s) AS counts,
-                   CASE WHEN date >= %(first)s AND (date - %(monday)s::date) %% 7 < 5
-                        THEN ((date - %(monday)s::date) / 7) * 5 + (date - %(monday)s::date) %% 7 - %(offset)s
-                   END AS bdi
+        WITH daily AS (
+            SELECT student_id, sum(hours){counts_filter} AS counted,
+                   min(date) FILTER (WHERE category_id = ANY(%(unexplained)s) AND hours > 0
+                                       AND date <= %(cutoff)s) AS unexplained_day{packed_sql}
               FROM absences_absencerecord
              WHERE date >= %(start)s AND date <= %(data_end)s{_student_filter("student_id", ids)}
-            UNION ALL
-            SELECT student_id, category_id, hours, NULL::date, category_id = ANY(%(counted)s), NULL::int
+             GROUP BY student_id
+        ),
+        period_totals AS (
+            SELECT student_id, sum(hours){counts_filter} AS counted
               FROM absences_absenceperiodtotal
              WHERE period_start >= %(start)s AND period_end <= %(end)s{_student_filter("student_id", ids)}
+             GROUP BY student_id
         ),
         totals AS (
-            SELECT student_id, sum(hours) FILTER (WHERE counts) AS counted,
-                   min(day) FILTER (WHERE category_id = ANY(%(unexplained)s) AND hours > 0
-                                      AND day <= %(cutoff)s) AS unexplained_day{packed_sql}
-              FROM src GROUP BY student_id
+            SELECT coalesce(d.student_id, p.student_id) AS student_id,
+                   CASE WHEN p.counted IS NULL THEN d.counted WHEN d.counted IS NULL THEN p.counted
+                        ELSE d.counted + p.counted END AS counted,
+                   d.unexplained_day{packed_columns}
+              FROM daily d FULL JOIN period_totals p ON p.student_id = d.student_id
         ),
-        masked AS (
+        masked AS MATERIALIZED (
             SELECT t.*, {mask_sql} AS absent_mask FROM totals t
         ),
         raised AS (
@@ -280,7 +309,7 @@ def _candidates(version, bands, window, today, categories, ids) -> list[Candidat
                    array_agg(e.level) FILTER (WHERE e.kind = 'unexplained') AS unexplained
               FROM absences_absencecase c JOIN absences_escalation e ON e.case_id = c.id
              WHERE c.period_start = %(start)s AND c.period_end = %(end)s{_student_filter("c.student_id", ids)}
-             GROUP BY c.student_id
+             GROUP BY c.id  -- one case per pupil and period; grouping by the key is the cheaper plan
         ),
         flagged AS (
             SELECT t.*, s.school_id, s.group_id, s.grade, r.level AS raised_level,
@@ -295,10 +324,9 @@ def _candidates(version, bands, window, today, categories, ids) -> list[Candidat
                new_unexplained
           FROM flagged f
          WHERE f.new_runs <> 0 OR f.new_unexplained IS NOT NULL
-            OR EXISTS (SELECT 1 FROM th WHERE th.grade = f.grade AND f.counted >= th.hours
-                                          AND th.level > coalesce(f.raised_level, 0))
+            OR coalesce({top_level_sql}, 0) > coalesce(f.raised_level, 0)
     """
-    params = {"grades": grades, "levels": levels, "hours": hours, "start": window.start, "end": window.end,
+    params = {**step_params, "start": window.start, "end": window.end,
               "data_end": window.data_end, "counted": counted, "unexplained": unexplained, "cutoff": cutoff,
               "min_hours": CONSECUTIVE_DAY_MIN_HOURS, "day_ordinals": [day.toordinal() for day in days],
               "ids": ids, **day_params}
