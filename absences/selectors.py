@@ -99,18 +99,28 @@ def _check_date(text: str, year: SchoolYear) -> date | None:
     return None
 
 
-def no_reaction(escalation_qs: QuerySet, today: date) -> QuerySet:
-    """Escalations whose reaction time has run out with no action recorded (Primus' "absence and
-    reaction report" for the principal, domain.md §7).
+# Entries that answer a step: everything but the step itself and corrections.
+NON_ACTION_KINDS = (CaseEntry.Kind.STEP_REACHED, CaseEntry.Kind.CORRECTION)
+ACTION_KINDS = tuple(kind for kind in CaseEntry.Kind if kind not in NON_ACTION_KINDS)
 
-    An escalation has had a reaction when its case has an entry created after the escalation was
-    reached whose kind is an action, i.e. anything but ``step_reached`` and ``correction``.
-    Returns ``escalation_qs`` filtered to those past ``react_by`` (strictly before ``today``)
-    without such an entry. The caller filters ``escalation_qs`` by permission first.
-    """
-    actions = (CaseEntry.objects.filter(case_id=OuterRef("case_id"), created_at__gt=OuterRef("reached_at"))
-               .exclude(kind__in=[CaseEntry.Kind.STEP_REACHED, CaseEntry.Kind.CORRECTION]))
-    return escalation_qs.filter(react_by__lt=today).exclude(Exists(actions))
+
+def with_reaction(escalation_qs: QuerySet) -> QuerySet:
+    """Annotate ``has_action``: an action entry of the case was recorded after the step was reached."""
+    actions = CaseEntry.objects.filter(case_id=OuterRef("case_id"), kind__in=ACTION_KINDS,
+                                       created_at__gt=OuterRef("reached_at"))
+    return escalation_qs.annotate(has_action=Exists(actions))
+
+
+def no_reaction(escalation_qs: QuerySet, today: date) -> QuerySet:
+    """Escalations whose reaction time has run out (``react_by`` strictly before ``today``) with no
+    action recorded since they were reached: the principal's "absence and reaction report"
+    (Primus, domain.md §7). The caller filters ``escalation_qs`` by permission first."""
+    return with_reaction(escalation_qs).filter(react_by__lt=today, has_action=False)
+
+
+def is_overdue(escalation, today: date) -> bool:
+    """For an escalation annotated by ``with_reaction``."""
+    return not escalation.has_action and escalation.react_by < today
 
 
 def react_by(reached_on: date, days_to_react: int) -> date:

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Sum
+from django.db.models import Prefetch, QuerySet, Sum
 
 from absences.models import (
     AbsenceCase,
@@ -27,32 +27,12 @@ from absences.models import (
     EscalationStep,
     ThresholdUnit,
 )
+
+# The reaction rules live with the evaluation's selectors; re-exported for the case pages.
+from absences.selectors import ACTION_KINDS, NON_ACTION_KINDS, is_overdue, no_reaction, with_reaction  # noqa: E402,F401
 from welfare import policy
 from welfare.models import Role
 from welfare.policy import Action, Scope
-
-NON_ACTION_KINDS = (CaseEntry.Kind.STEP_REACHED, CaseEntry.Kind.CORRECTION)
-ACTION_KINDS = tuple(kind for kind in CaseEntry.Kind if kind not in NON_ACTION_KINDS)
-
-
-# --- Reaction ----------------------------------------------------------------------------
-
-def with_reaction(escalation_qs: QuerySet) -> QuerySet:
-    """Annotate ``has_action``: an action entry of the case was recorded after the step was reached."""
-    actions = CaseEntry.objects.filter(case_id=OuterRef("case_id"), kind__in=ACTION_KINDS,
-                                       created_at__gt=OuterRef("reached_at"))
-    return escalation_qs.annotate(has_action=Exists(actions))
-
-
-def no_reaction(escalation_qs: QuerySet, today: datetime.date) -> QuerySet:
-    """Escalations past their react-by date with no action logged since they were reached."""
-    return with_reaction(escalation_qs).filter(react_by__lt=today, has_action=False)
-
-
-def is_overdue(escalation: Escalation, today: datetime.date) -> bool:
-    """For an escalation annotated by ``with_reaction``."""
-    return not escalation.has_action and escalation.react_by < today
-
 
 # --- Who sees what -------------------------------------------------------------------------
 
