@@ -7,3 +7,8 @@ class AnnualclockConfig(AppConfig):
 
     name = "annualclock"
     verbose_name = _("Annual clock")
+
+    def ready(self) -> None:
+        from annualclock import documents
+
+        documents.register()  # the year plan and evaluation report PDFs (welfare.services.documents)

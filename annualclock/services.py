@@ -1,0 +1,193 @@
+"""Write verbs of the annual clock. Each owns its transaction; callers authorise first
+(views and the API through welfare.policy; ``annualclock.public`` checks for its callers).
+
+Copies, never links: adopting a template or the previous year's clock copies every activity, so
+later edits of the source do not change the adopted clock (``copied_values`` keeps what was
+copied, so the coordinator can see what a school changed).
+
+Every verb that changes a school's clock refreshes that school's dashboard rollup in its own
+transaction (``annualclock.rollups``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from annualclock import rollups
+from annualclock.models import (
+    COPY_FIELDS,
+    Activity,
+    Clock,
+    ClockTemplate,
+    Evaluation,
+    FeedToken,
+    SchoolYear,
+    Status,
+    token_hash,
+)
+from welfare.models import School
+
+
+def copied_values(activity: Activity) -> dict:
+    values = {name: getattr(activity, name) for name in COPY_FIELDS}
+    values["source"] = activity.pk
+    return values
+
+
+def _copy(source: Activity, clock: Clock, *, shift_years: int = 0, keep_owners: bool = False) -> Activity:
+    copy = Activity(clock=clock, copied_from=source, copied_values=copied_values(source),
+                    **{name: getattr(source, name) for name in COPY_FIELDS})
+    if keep_owners:
+        copy.owner_ids = list(source.owner_ids)
+    if source.start_date is not None:
+        copy.start_date, copy.end_date = _shift(source.start_date, shift_years), _shift(source.end_date, shift_years)
+    return copy
+
+
+def _shift(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+@transaction.atomic
+def adopt_template(template: ClockTemplate, *, school: School, school_year: SchoolYear, user) -> Clock:
+    """The school's clock for ``school_year`` as a copy of ``template``.
+
+    Callers: those who may edit the school's clock (Action.EDIT_ANNUAL_CLOCK on the school).
+    Raises ValueError when the school already has a clock for that year.
+    """
+    if Clock.objects.filter(school=school, school_year=school_year).exists():
+        raise ValueError("clock exists")
+    sources = list(template.activities.all())
+    clock = Clock.objects.create(school=school, school_year=school_year, template=template,
+                                 adopted_activity_ids=[a.pk for a in sources], created_by_id=user.pk)
+    Activity.objects.bulk_create([_copy(source, clock) for source in sources])
+    rollups.refresh([school.pk])
+    return clock
+
+
+@transaction.atomic
+def copy_clock(source: Clock, *, school_year: SchoolYear, user) -> Clock:
+    """The same school's clock for ``school_year`` as a copy of an earlier clock (statuses reset to
+    planned, evaluations not copied, dates moved by the years between the school years).
+
+    Callers: those who may edit the school's clock. Raises ValueError when a clock exists already.
+    """
+    if Clock.objects.filter(school_id=source.school_id, school_year=school_year).exists():
+        raise ValueError("clock exists")
+    shift = school_year.start_date.year - source.school_year.start_date.year
+    clock = Clock.objects.create(school_id=source.school_id, school_year=school_year, template=source.template,
+                                 copied_from=source, reminder_days=source.reminder_days, created_by_id=user.pk)
+    copies = []
+    for activity in source.activities.all():
+        copy = _copy(activity, clock, shift_years=shift, keep_owners=True)
+        copy.source_label = activity.source_label
+        copies.append(copy)
+    Activity.objects.bulk_create(copies)
+    rollups.refresh([clock.school_id])
+    return clock
+
+
+@transaction.atomic
+def empty_clock(*, school: School, school_year: SchoolYear, user) -> Clock:
+    """An empty clock. Callers: those who may edit the school's clock."""
+    if Clock.objects.filter(school=school, school_year=school_year).exists():
+        raise ValueError("clock exists")
+    clock = Clock.objects.create(school=school, school_year=school_year, created_by_id=user.pk)
+    rollups.refresh([school.pk])
+    return clock
+
+
+@transaction.atomic
+def create_template(*, name: str, school_type: str = "", description: str = "", user=None) -> ClockTemplate:
+    """A new template clock. Callers: Action.MANAGE_CLOCK_TEMPLATES (the coordinator)."""
+    return ClockTemplate.objects.create(name=name, school_type=school_type, description=description)
+
+
+@transaction.atomic
+def save_activity(activity: Activity, *, user=None) -> Activity:
+    """Validate and save a new or edited activity (model ``clean`` included).
+
+    Callers: Action.EDIT_ANNUAL_CLOCK on the activity's school for clock activities,
+    Action.MANAGE_CLOCK_TEMPLATES for template activities. Raises ValidationError.
+    """
+    activity.full_clean(exclude=["copied_values", "copied_from"])
+    activity.save()
+    if activity.template_id:
+        ClockTemplate.objects.filter(pk=activity.template_id).update(updated_at=timezone.now())
+    else:
+        rollups.refresh([activity.clock.school_id])
+    return activity
+
+
+@transaction.atomic
+def complete_activity(activity: Activity, *, user, what_happened: str, reach: int | None = None,
+                      next_year: str = "") -> Evaluation:
+    """Mark a clock activity done with its evaluation (a second call updates the evaluation).
+
+    Callers: Action.EDIT_ANNUAL_CLOCK on the activity's school. Template activities have no evaluation.
+    """
+    if activity.clock_id is None:
+        raise ValueError("template activities are not evaluated")
+    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    evaluation, _created = Evaluation.objects.update_or_create(
+        activity=activity,
+        defaults={"what_happened": what_happened, "reach": reach, "next_year": next_year},
+        create_defaults={"what_happened": what_happened, "reach": reach, "next_year": next_year,
+                         "created_by_id": user.pk},
+    )
+    if activity.status != Status.DONE:
+        activity.status = Status.DONE
+        activity.save(update_fields=["status", "updated_at"])
+    rollups.refresh([activity.clock.school_id])
+    return evaluation
+
+
+@transaction.atomic
+def delete_activity(activity: Activity, *, user) -> None:
+    """Remove an activity. Callers: the editors of its clock or template."""
+    school_id = activity.clock.school_id if activity.clock_id else None
+    activity.delete()
+    if school_id is not None:
+        rollups.refresh([school_id])
+
+
+# --- Calendar feeds ------------------------------------------------------------------------------
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@transaction.atomic
+def create_feed(*, user, kind: str, clock: Clock | None = None) -> tuple[FeedToken, str]:
+    """A new feed and its secret (returned once; only its hash is stored).
+
+    Callers: for a clock feed, users who may view the clock (Action.VIEW_ANNUAL_CLOCK); a personal
+    feed, any user who may view some clock. The owner is ``user``.
+    """
+    token = new_token()
+    feed = FeedToken.objects.create(kind=kind, clock=clock if kind == FeedToken.Kind.CLOCK else None,
+                                    user_id=user.pk, token_hash=token_hash(token))
+    return feed, token
+
+
+@transaction.atomic
+def revoke_feed(feed: FeedToken, *, user) -> FeedToken:
+    """Revoke a feed: its address answers 404 from now on. Callers: the feed's owner."""
+    if feed.revoked_at is None:
+        feed.revoked_at = timezone.now()
+        feed.save(update_fields=["revoked_at"])
+    return feed
+
+
+@transaction.atomic
+def regenerate_feed(feed: FeedToken, *, user) -> tuple[FeedToken, str]:
+    """Revoke a feed and make a new one of the same kind (new address). Callers: the feed's owner."""
+    revoke_feed(feed, user=user)
+    return create_feed(user=user, kind=feed.kind, clock=feed.clock)
