@@ -1,0 +1,1 @@
+"""Write verbs of parent evenings, one module per capability (each verb owns its transaction)."""
