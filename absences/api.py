@@ -15,11 +15,10 @@ Need to know: lists are narrowed by the permission policy; a case outside it is 
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
+from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -27,7 +26,7 @@ from rest_framework.response import Response
 
 from absences import selectors_cases
 from absences.models import AbsenceCase, AbsenceImport, AbsenceRecord, Escalation, PolicyVersion, ThresholdPolicy
-from absences.selectors import active_policy_version
+from absences.selectors import active_policy_version, visible_imports
 from absences.serializers import (
     AbsenceCaseFilterSerializer,
     AbsenceCaseSerializer,
@@ -72,10 +71,7 @@ class AbsenceImportViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixin
     parser_classes = [MultiPartParser, FormParser]
 
     def get_queryset(self):
-        queryset = AbsenceImport.objects.order_by("-created_at", "-id")
-        if policy.allowed_schools(self.request.user, policy.Action.IMPORT_ABSENCES) is None:
-            return queryset
-        return queryset.filter(user_id=self.request.user.pk)
+        return visible_imports(self.request.user)
 
     @extend_schema(
         request={"multipart/form-data": AbsenceImportUploadSerializer},
@@ -211,16 +207,11 @@ class AbsenceCaseViewSet(AuditedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         payload = CaseActionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        try:
-            entry = case_service.log_action(
-                case, user=request.user, author_role=selectors_cases.author_role(request.user, case),
-                kind=data["kind"], occurred_on=data["occurred_on"], contact_method=data.get("contact_method", ""),
-                referral_target=data.get("referral_target", ""), close_reason=data.get("close_reason", ""),
-                note=data.get("note", ""))
-        except DjangoValidationError as error:
-            if hasattr(error, "error_dict"):
-                raise serializers.ValidationError(error.message_dict) from None
-            raise serializers.ValidationError({"non_field_errors": error.messages}) from None
+        entry = case_service.log_action(
+            case, user=request.user, author_role=selectors_cases.author_role(request.user, case),
+            kind=data["kind"], occurred_on=data["occurred_on"], contact_method=data.get("contact_method", ""),
+            referral_target=data.get("referral_target", ""), close_reason=data.get("close_reason", ""),
+            note=data.get("note", ""))
         audit.record(request, AuditAction.CREATE, obj=entry, student_id=case.student_id,
                      detail={"api": "absence_case_action", "case": case.pk, "kind": entry.kind})
         return Response(CaseEntrySerializer(entry).data, status=status.HTTP_201_CREATED)

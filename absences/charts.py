@@ -15,12 +15,13 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from welfare.charts import GRID as GRID_COLOUR
+from welfare.charts import PALETTE
+from welfare.charts import TEXT as TEXT_COLOUR
+
 WIDTH, HEIGHT = 640, 320
 LEFT, RIGHT, TOP, BOTTOM = 48, 112, 16, 36
-LINE_COLOUR = "#0b5394"
-THRESHOLD_COLOUR = "#a4161a"
-GRID_COLOUR = "#c8d0d9"
-TEXT_COLOUR = "#1b1f24"
+LINE_COLOUR, THRESHOLD_COLOUR = PALETTE[0], PALETTE[1]  # the dashboards' colours (≥ 4.5:1 on white)
 
 
 @dataclass(frozen=True)

@@ -11,27 +11,23 @@ from django.utils.translation import gettext_lazy as _
 from absences.models import CaseEntry
 from absences.selectors_cases import ACTION_KINDS
 from absences.services.cases import KIND_FIELDS
+from welfare.forms import ServiceErrorsMixin
 
 NOTE_WARNING = _("Do not write health or family details here: Yhdessä is not a client record.")
 
 
+def _not_in_future(value) -> None:
+    if value > timezone.localdate():
+        raise ValidationError(_("The date cannot be in the future."))
+
+
 def _date_field(label=None) -> forms.DateField:
-    return forms.DateField(label=label or _("Date"), initial=timezone.localdate,
+    return forms.DateField(label=label or _("Date"), initial=timezone.localdate, validators=[_not_in_future],
                            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
 
 def _choices(choices) -> list:
     return [("", _("Choose…")), *choices]
-
-
-class ServiceErrorsMixin:
-    def add_service_errors(self, error: ValidationError) -> None:
-        """Tie a service's ValidationError to the fields it names (the rest to the whole form)."""
-        if hasattr(error, "error_dict"):
-            for name, errors in error.error_dict.items():
-                self.add_error(name if name in self.fields else None, errors)
-        else:
-            self.add_error(None, error)
 
 
 class ActionForm(ServiceErrorsMixin, forms.Form):
@@ -49,12 +45,6 @@ class ActionForm(ServiceErrorsMixin, forms.Form):
         help_text=_("Required when the case is closed."))
     note = forms.CharField(label=_("Short note (optional)"), required=False, max_length=300,
                            widget=forms.Textarea(attrs={"rows": 2}), help_text=NOTE_WARNING)
-
-    def clean_occurred_on(self):
-        value = self.cleaned_data["occurred_on"]
-        if value > timezone.localdate():
-            raise ValidationError(_("The date cannot be in the future."))
-        return value
 
     def clean(self):
         cleaned = super().clean()
@@ -87,9 +77,3 @@ class CorrectionForm(ServiceErrorsMixin, forms.Form):
             label, choices = self.DETAIL_FIELDS[self.detail_field]
             self.fields[self.detail_field] = forms.ChoiceField(label=label, choices=_choices(choices))
             self.order_fields(["occurred_on", self.detail_field, "note"])
-
-    def clean_occurred_on(self):
-        value = self.cleaned_data["occurred_on"]
-        if value > timezone.localdate():
-            raise ValidationError(_("The date cannot be in the future."))
-        return value

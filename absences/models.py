@@ -94,17 +94,27 @@ class AbsenceImport(models.Model):
 
 
 class AbsenceRecord(models.Model):
-    """Lesson hours of one pupil on one day in one category."""
+    """Lesson hours of one pupil on one day in one category.
 
-    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="absence_records")
+    Millions of rows arrive per import, so the table carries no per-row foreign-key triggers and
+    no single-column indexes (the unique key starts with the pupil): deferred FK checks were half
+    of a 3,000,000-row import. Integrity is kept where rows are written instead: the import
+    validates every pupil and category and holds ``FOR KEY SHARE`` locks on them until it commits
+    (absences.services.imports.writing), and Django's on_delete still cascades when a pupil,
+    category or import is deleted through the ORM, as every deletion here is.
+    """
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="absence_records",
+                                db_constraint=False, db_index=False)
     date = models.DateField(_("date"))
-    category = models.ForeignKey(AbsenceCategory, on_delete=models.PROTECT, related_name="+")
+    category = models.ForeignKey(AbsenceCategory, on_delete=models.PROTECT, related_name="+",
+                                 db_constraint=False, db_index=False)
     hours = models.DecimalField(
         _("lesson hours"), max_digits=4, decimal_places=2,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_HOURS_PER_DAY)],
     )
     source_import = models.ForeignKey(AbsenceImport, on_delete=models.SET_NULL, null=True, blank=True,
-                                      related_name="+")
+                                      related_name="+", db_constraint=False, db_index=False)
 
     class Meta:
         verbose_name = _("absence record")
@@ -268,6 +278,12 @@ class AbsenceCase(models.Model):
     period_end = models.DateField(_("period end"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     opened_at = models.DateTimeField(_("opened"), auto_now_add=True)
+    # What has been raised in this case, kept by a database trigger on absences_escalation
+    # (migration 0004) whoever inserts the escalation: the nightly evaluation compares a pupil's
+    # count with these instead of reading every escalation of the municipality.
+    raised_threshold_level = models.PositiveIntegerField(default=0, editable=False)
+    raised_consecutive = ArrayField(models.IntegerField(), default=list, editable=False)
+    raised_unexplained = ArrayField(models.IntegerField(), default=list, editable=False)
 
     class Meta:
         ordering = ["-opened_at"]
@@ -374,3 +390,52 @@ class CaseEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} {self.occurred_on}"
+
+
+# --- Rollups for dashboards (kept by absences.services.rollups) ------------------------------
+
+class AbsenceRollup(models.Model):
+    """Hours per school, grade, term and category, with the number of pupils who have any: what
+    the dashboards read instead of millions of daily rows. No pupil identities. Rebuilt per school
+    and term after imports and deletions (absences.services.rollups)."""
+
+    school = models.ForeignKey("welfare.School", on_delete=models.CASCADE, related_name="+")
+    grade = models.PositiveSmallIntegerField()
+    term = models.ForeignKey("welfare.Term", on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(AbsenceCategory, on_delete=models.CASCADE, related_name="+")
+    pupils = models.PositiveIntegerField()
+    hours = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["school", "grade", "term", "category"],
+                                               name="absence_rollup_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.school_id}/{self.grade}/{self.term_id}/{self.category_id}: {self.hours} h"
+
+
+class EscalationRollup(models.Model):
+    """Per school, grade, counting period and threshold step: pupils whose highest raised step is
+    this one, the step's escalations, those with a logged action within their days to react, how
+    many days it took from reaching the step to the first action (a histogram {days: escalations},
+    60 meaning 60 or more, so that medians over any set of schools are exact), and escalations of
+    cases where a multidisciplinary expert group was convened. No pupil identities. Rebuilt per
+    school after evaluations and case actions (absences.services.rollups)."""
+
+    school = models.ForeignKey("welfare.School", on_delete=models.CASCADE, related_name="+")
+    grade = models.PositiveSmallIntegerField()
+    period_start = models.DateField()
+    period_end = models.DateField()
+    level = models.PositiveSmallIntegerField()
+    pupils_at_level = models.PositiveIntegerField()
+    escalations = models.PositiveIntegerField()
+    reacted_in_time = models.PositiveIntegerField()
+    days_to_action = models.JSONField(default=dict)
+    mar_convened = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["school", "grade", "period_start", "period_end", "level"],
+                                               name="escalation_rollup_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.school_id}/{self.grade}/{self.period_start}/{self.level}: {self.pupils_at_level}"

@@ -1,18 +1,20 @@
-"""Read queries of absence follow-up: the active policy, counting periods, reaction tracking.
+"""Read queries of absence follow-up: the active policy, counting periods, reaction tracking,
+the imports a user may see.
 
-These return data without checking permissions: the caller (a view that has authorised, a
-Celery task, a service) decides who sees the result.
+Except ``visible_imports``, these return data without checking permissions: the caller (a view
+that has authorised, a Celery task, a service) decides who sees the result.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from absences.models import CaseEntry, CountingPeriod, PolicyVersion
+from absences.models import AbsenceImport, CaseEntry, CountingPeriod, PolicyVersion
 from welfare.models import SchoolYear, Term
+from welfare.policy import Action, allowed_schools
 
 
 def active_policy_version() -> PolicyVersion | None:
@@ -123,5 +125,11 @@ def is_overdue(escalation, today: date) -> bool:
     return not escalation.has_action and escalation.react_by < today
 
 
-def react_by(reached_on: date, days_to_react: int) -> date:
-    return reached_on + timedelta(days=days_to_react)
+def visible_imports(user) -> QuerySet:
+    """Imports the user may see, newest first: every import for a municipal IMPORT_ABSENCES grant,
+    otherwise only the user's own (their errors name pupils). For the import pages and the API,
+    which have checked IMPORT_ABSENCES."""
+    queryset = AbsenceImport.objects.order_by("-created_at", "-id")
+    if allowed_schools(user, Action.IMPORT_ABSENCES) is None:
+        return queryset
+    return queryset.filter(user_id=user.pk)

@@ -4,8 +4,8 @@ Every selector here starts from ``visible_cases`` (the permission policy's filte
 gets only cases whose pupil the user may see. The views audit-log what they show.
 
 Reaction: a step "has a reaction" once an *action* entry (not a step or a correction) was
-recorded after the step was reached. ``no_reaction`` is this module's own copy of the query that
-``absences/selectors.py`` is to expose with the same signature; keep one when both exist.
+recorded after the step was reached (``absences.selectors.with_reaction``, re-exported here with
+the other reaction rules for the case pages, forms and serializers).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from absences.models import (
 )
 
 # The reaction rules live with the evaluation's selectors; re-exported for the case pages.
-from absences.selectors import ACTION_KINDS, NON_ACTION_KINDS, is_overdue, no_reaction, with_reaction  # noqa: E402,F401
+from absences.selectors import ACTION_KINDS, is_overdue, no_reaction, with_reaction  # noqa: F401
 from welfare import policy
 from welfare.models import Role
 from welfare.policy import Action, Scope
@@ -80,9 +80,23 @@ def _counted_categories(case: AbsenceCase) -> list[str] | None:
     return list(escalations[-1].policy_version.counted_categories) or None
 
 
+def _period_absences(student_ids: list[int], start: datetime.date, end: datetime.date,
+                     categories: list[str] | None = None) -> tuple[QuerySet, QuerySet]:
+    """The pupils' daily records in [start, end] and their period totals lying inside it, in
+    ``categories`` (None: all). Both count, as in the threshold evaluation
+    (absences.services.evaluation), so a case page shows the hours its steps were reached with."""
+    records = AbsenceRecord.objects.filter(student_id__in=student_ids, date__gte=start, date__lte=end)
+    totals = AbsencePeriodTotal.objects.filter(student_id__in=student_ids, period_start__gte=start,
+                                               period_end__lte=end)
+    if categories:
+        records = records.filter(category__code__in=categories)
+        totals = totals.filter(category__code__in=categories)
+    return records, totals
+
+
 def counted_hours(cases: list[AbsenceCase]) -> dict[int, Decimal]:
-    """Hours so far in each case's period, in its policy's counted categories: daily records, or the
-    period totals for municipalities that import totals only. One query per distinct period."""
+    """Hours so far in each case's period, in its policy's counted categories: daily records plus the
+    period totals inside the period. Two queries per distinct period."""
     result: dict[int, Decimal] = {}
     groups: dict[tuple, list[AbsenceCase]] = defaultdict(list)
     for case in cases:
@@ -90,17 +104,11 @@ def counted_hours(cases: list[AbsenceCase]) -> dict[int, Decimal]:
         groups[(case.period_start, case.period_end, tuple(categories) if categories else None)].append(case)
     for (start, end, categories), members in groups.items():
         students = [case.student_id for case in members]
-        records = AbsenceRecord.objects.filter(student_id__in=students, date__gte=start, date__lte=end)
-        totals = AbsencePeriodTotal.objects.filter(student_id__in=students, period_start__gte=start,
-                                                   period_end__lte=end)
-        if categories:
-            records = records.filter(category__code__in=categories)
-            totals = totals.filter(category__code__in=categories)
-        by_student = dict(records.values_list("student_id").annotate(hours=Sum("hours")))
-        missing = [s for s in students if s not in by_student]
-        if missing:
-            by_student.update(totals.filter(student_id__in=missing).values_list("student_id")
-                              .annotate(hours=Sum("hours")))
+        records, totals = _period_absences(students, start, end, categories)
+        by_student: dict[int, Decimal] = defaultdict(Decimal)
+        for rows in (records, totals):
+            for student_id, hours in rows.values_list("student_id").annotate(hours=Sum("hours")):
+                by_student[student_id] += hours
         for case in members:
             result[case.pk] = by_student.get(case.student_id) or Decimal("0")
     return result
@@ -295,35 +303,27 @@ def steps_for_case(case: AbsenceCase, escalations: list[Escalation]) -> list[Esc
 
 
 def cumulative_series(case: AbsenceCase, categories: list[str] | None) -> list[tuple[datetime.date, Decimal, Decimal]]:
-    """(date, hours that day, cumulative hours) for each day with counted absence in the period; for
-    period totals only, one point at the end of each total's period."""
-    records = AbsenceRecord.objects.filter(student_id=case.student_id, date__gte=case.period_start,
-                                           date__lte=case.period_end)
-    if categories:
-        records = records.filter(category__code__in=categories)
-    daily = list(records.values_list("date").annotate(hours=Sum("hours")).order_by("date"))
-    if not daily:
-        totals = AbsencePeriodTotal.objects.filter(student_id=case.student_id, period_start__gte=case.period_start,
-                                                   period_end__lte=case.period_end)
-        if categories:
-            totals = totals.filter(category__code__in=categories)
-        daily = list(totals.values_list("period_end").annotate(hours=Sum("hours")).order_by("period_end"))
+    """(date, hours that day, cumulative hours) for each day with counted absence in the period; a
+    period total counts on the last day of its period."""
+    records, totals = _period_absences([case.student_id], case.period_start, case.period_end, categories)
+    by_day: dict[datetime.date, Decimal] = defaultdict(Decimal)
+    for date, hours in [*records.values_list("date").annotate(hours=Sum("hours")),
+                        *totals.values_list("period_end").annotate(hours=Sum("hours"))]:
+        by_day[date] += hours
     series, running = [], Decimal("0")
-    for date, hours in daily:
-        running += hours
-        series.append((date, hours, running))
+    for date in sorted(by_day):
+        running += by_day[date]
+        series.append((date, by_day[date], running))
     return series
 
 
 def hours_by_category(case: AbsenceCase, categories: list[str] | None) -> list[dict]:
     """Hours per category in the period, each marked counted or not by the policy."""
-    records = AbsenceRecord.objects.filter(student_id=case.student_id, date__gte=case.period_start,
-                                           date__lte=case.period_end)
-    sums = dict(records.values_list("category_id").annotate(hours=Sum("hours")))
-    if not sums:
-        sums = dict(AbsencePeriodTotal.objects.filter(
-            student_id=case.student_id, period_start__gte=case.period_start, period_end__lte=case.period_end,
-        ).values_list("category_id").annotate(hours=Sum("hours")))
+    records, totals = _period_absences([case.student_id], case.period_start, case.period_end)
+    sums: dict[int, Decimal] = defaultdict(Decimal)
+    for rows in (records, totals):
+        for category_id, hours in rows.values_list("category_id").annotate(hours=Sum("hours")):
+            sums[category_id] += hours
     rows = []
     for category in AbsenceCategory.objects.filter(pk__in=sums):
         rows.append({"category": category, "hours": sums[category.pk],
@@ -335,7 +335,7 @@ def case_detail(case: AbsenceCase, today: datetime.date) -> CaseDetail:
     """Everything the case page shows. The view has already checked OPEN_ABSENCE_CASE."""
     escalations = list(with_reaction(case.escalations.select_related("step", "policy_version"))
                        .order_by("reached_at", "id"))
-    entries = list(case.entries.all())
+    entries = list(case.entries.select_related("corrects"))  # the page links each correction to its original
     by_id = {entry.pk: entry for entry in entries}
     corrections: dict[int, list[CaseEntry]] = defaultdict(list)
     for entry in entries:

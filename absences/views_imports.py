@@ -11,23 +11,16 @@ from django.views.decorators.http import require_GET
 
 from absences.forms import AbsenceUploadForm, ColumnMappingForm
 from absences.models import AbsenceImport
+from absences.selectors import visible_imports
 from absences.services import imports as service
-from welfare.policy import Action, allowed_schools, permission_required
+from welfare.policy import Action, permission_required
 
 HISTORY_SIZE = 100
 FINAL = (AbsenceImport.Status.DONE, AbsenceImport.Status.FAILED)
 
 
-def _imports_of(user):
-    """Imports the user may see: all for a municipal grant, else the user's own (errors name pupils)."""
-    queryset = AbsenceImport.objects.all()
-    if allowed_schools(user, Action.IMPORT_ABSENCES) is None:
-        return queryset
-    return queryset.filter(user_id=user.pk)
-
-
 def _get(request, pk: int) -> AbsenceImport:
-    record = _imports_of(request.user).filter(pk=pk).first()
+    record = visible_imports(request.user).filter(pk=pk).first()
     if record is None:
         raise Http404
     return record
@@ -48,7 +41,7 @@ def import_upload(request):
         form = AbsenceUploadForm()
     return render(request, "absences/imports/upload.html", {
         "form": form, "max_megabytes": settings.IMPORT_MAX_BYTES // (1024 * 1024),
-        "recent": _imports_of(request.user)[:5],
+        "recent": visible_imports(request.user)[:5],
     })
 
 
@@ -69,7 +62,7 @@ def import_mapping(request, pk: int):
                 record.save(update_fields=["mapping"])
                 service.start_import(record)
                 return redirect("absences:import_detail", pk=record.pk)
-            form.add_error(None, _missing_message(record, missing))
+            form.add_error(None, _missing_message(missing))
     else:
         form = ColumnMappingForm(headers=headers, fields=fields, initial={"kind": record.kind})
     return render(request, "absences/imports/mapping.html", {
@@ -79,7 +72,7 @@ def import_mapping(request, pk: int):
     })
 
 
-def _missing_message(record, missing) -> str:
+def _missing_message(missing) -> str:
     return _("Choose a column for: %(fields)s.") % {
         "fields": ", ".join(str(service.FIELDS[name].label) for name in missing)}
 
@@ -107,5 +100,5 @@ def import_progress(request, pk: int):
 @permission_required(Action.IMPORT_ABSENCES)
 def import_history(request):
     return render(request, "absences/imports/history.html", {
-        "imports": _imports_of(request.user)[:HISTORY_SIZE],
+        "imports": visible_imports(request.user)[:HISTORY_SIZE],
     })

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from absences.forms_policies import BandFormSet, PresetForm, StepFormSet, VersionForm
-from absences.models import EscalationStep, GradeBand, ThresholdPolicy
+from absences.models import EscalationStep, GradeBand, PolicyVersion, ThresholdPolicy
 from absences.presets import SCHOOL_WEEKS_PER_YEAR
 from absences.selectors import active_policy_version
 from absences.services.policies import create_policy_from_preset, draft_of, new_draft, publish_version
@@ -31,9 +31,15 @@ def _audit(request, action, version, **detail):
 @permission_required(Action.MANAGE_POLICIES)
 def policy_list(request):
     active = active_policy_version()
-    policies = ThresholdPolicy.objects.order_by("-created_at", "-id").prefetch_related("versions")
-    rows = [{"policy": p, "current": p.current_version(), "draft": draft_of(p),
-             "active": active is not None and active.policy_id == p.pk} for p in policies]
+    policies = ThresholdPolicy.objects.order_by("-created_at", "-id").prefetch_related(
+        Prefetch("versions", queryset=PolicyVersion.objects.order_by("-number")))
+    rows = []
+    for p in policies:
+        # From the prefetched versions (newest first): what current_version() and draft_of() query.
+        versions = list(p.versions.all())
+        rows.append({"policy": p, "current": next((v for v in versions if v.published_at), None),
+                     "draft": next((v for v in versions if not v.published_at), None),
+                     "active": active is not None and active.policy_id == p.pk})
     return render(request, "absences/policies/list.html",
                   {"rows": rows, "active": active, "preset_form": PresetForm()})
 
@@ -85,8 +91,7 @@ def policy_edit(request, pk: int):
                 for _band, formset in steps:
                     if formset.instance.pk and GradeBand.objects.filter(pk=formset.instance.pk).exists():
                         formset.save()
-                empty = [b for b in draft.bands.all() if not b.steps.exists()]
-                if publishing and (not draft.bands.exists() or empty):
+                if publishing and (not draft.bands.exists() or draft.bands.filter(steps__isnull=True).exists()):
                     transaction.set_rollback(True)
                     messages.error(request, _("Every grade band needs at least one step before publishing."))
                     return redirect("absences:policy_edit", pk=policy.pk)

@@ -68,7 +68,15 @@ def log_action(case: AbsenceCase, *, user, author_role: str, kind: str, occurred
     if kind == CaseEntry.Kind.CLOSED:
         AbsenceCase.objects.filter(pk=locked.pk).update(status=AbsenceCase.Status.CLOSED)
         case.status = AbsenceCase.Status.CLOSED
+    _refresh_dashboards(locked.student.school_id)
     return entry
+
+
+def _refresh_dashboards(school_id: int) -> None:
+    """The reaction rate and days-to-action of the school's dashboard rows, after commit."""
+    from absences.tasks import refresh_rollups_task, send_after_commit
+
+    send_after_commit(refresh_rollups_task, [school_id], escalations_only=True)
 
 
 def close_case(case: AbsenceCase, *, user, author_role: str, close_reason: str, occurred_on: datetime.date,

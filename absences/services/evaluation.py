@@ -18,11 +18,12 @@ Counting (domain.md §2.2), per pupil, in the policy's counting period (selector
   hours are not evaluated under the % unit.
 
 One SQL statement, one pass over the period's records, computes everything per pupil: the counted
-hours (and a column per category for the escalation's hours_by_category), the consecutive-days
-bit mask and the oldest unexplained day; it returns only pupils with something not yet raised in
-this period, so a steady-state run returns almost nothing. A pupil who jumps over several steps at
-once gets every step crossed. A step added below an already raised one by a later version is not
-raised retroactively (the comparison is with the highest step raised).
+hours, the consecutive-days bit mask and the oldest unexplained day; it returns only pupils with
+something not yet raised in this period, so a steady-state run returns almost nothing (a second,
+small query reads those pupils' hours per category for the escalations' hours_by_category).
+A pupil who jumps over several steps at once gets every step crossed. A step added below an
+already raised one by a later version is not raised retroactively (the comparison is with the
+highest step raised).
 
 Extra rules (switched on per version):
 
@@ -32,7 +33,9 @@ Extra rules (switched on per version):
   school day for the youngest; a single missed lesson is not a day away). Only the school days of
   the last CONSECUTIVE_LOOKBACK_DAYS are examined (a back-filled run older than that is no longer
   news), and a run cut by that window's start is ignored because its first day is unknown. The
-  escalation's level is the ordinal of the run's first day (one alert per run, however long).
+  escalation's level is the ordinal of the run's first day (one alert per run, however long). A
+  run is raised when it starts after the latest run already raised in the period, so a run
+  back-filled before an alert that was already given does not alert again.
 * **unexplained**: an absence in a category that is not ``explained`` dated at least
   ``unexplained_after_days`` days before today; level = ordinal of the oldest such day, so the
   same absence alerts once and a later one alerts when the older is explained.
@@ -55,7 +58,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,6 +72,7 @@ from absences.models import (
 )
 from absences.selectors import CountingWindow, active_policy_version, counting_window
 from welfare.models import MunicipalSettings, Role, StaffRole, TeachingGroup
+from welfare.policy import WELFARE_STAFF
 from welfare.services import notifications
 
 log = logging.getLogger(__name__)
@@ -78,7 +82,6 @@ CONSECUTIVE_LOOKBACK_DAYS = 28
 EXTRA_RULE_DAYS_TO_REACT = 7
 ANALYZE_AFTER_ROWS = 5_000
 EVALUATION_WORK_MEM = "64MB"
-WELFARE_ROLES = {Role.SCHOOL_SOCIAL_WORKER, Role.PSYCHOLOGIST, Role.SCHOOL_NURSE, Role.SCHOOL_DOCTOR}
 
 
 @dataclass
@@ -136,8 +139,13 @@ def evaluate_students(student_ids=None, *, today: date | None = None) -> Evaluat
         # A first run can add hundreds of thousands of rows: without fresh statistics the next
         # run's "already raised?" joins are planned as if the tables were empty (seconds become
         # minutes). Autovacuum would get there too, but not before the next import's evaluation.
+        # Outside a transaction (the Celery tasks) VACUUM also clears the case rows the summary
+        # trigger rewrote and marks the pages all-visible, so the next run reads them at full speed.
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE absences_absencecase, absences_escalation")
+            if connection.in_atomic_block:
+                cursor.execute("ANALYZE absences_absencecase, absences_escalation")
+            else:
+                cursor.execute("VACUUM (ANALYZE) absences_absencecase, absences_escalation")
     return result
 
 
@@ -147,16 +155,24 @@ def _student_filter(column: str, ids) -> str:
     return f" AND {column} = ANY(%(ids)s)" if ids is not None else ""
 
 
+def scheduled_hours(version: PolicyVersion, grade: int, window: CountingWindow) -> Decimal | None:
+    """The grade's scheduled lesson hours from the period start to data_end (the base of the % unit);
+    None when the grade has no scheduled hours or no school day has passed."""
+    per_week = version.scheduled_hours_per_week.get(str(grade))
+    if not per_week or not window.school_days:
+        return None
+    return Decimal(str(per_week)) * window.school_days / 5
+
+
 def threshold_hours(version: PolicyVersion, bands, window: CountingWindow) -> dict[int, list[tuple]]:
     """Per grade, the steps as (level, threshold in hours, step), lowest first."""
     table: dict[int, list[tuple]] = {}
     for band in bands:
         for grade in range(band.grade_min, band.grade_max + 1):
             if version.unit == ThresholdUnit.PERCENT:
-                per_week = version.scheduled_hours_per_week.get(str(grade))
-                if not per_week or not window.school_days:
+                scheduled = scheduled_hours(version, grade, window)
+                if scheduled is None:
                     continue
-                scheduled = Decimal(str(per_week)) * window.school_days / 5
                 table[grade] = [(s.level, s.threshold * scheduled / 100, s) for s in band.steps.all()]
             else:
                 table[grade] = [(s.level, s.threshold, s) for s in band.steps.all()]
@@ -173,14 +189,14 @@ def business_days(first: date, last: date) -> list[date]:
     return days
 
 
-SLOT_BITS, SLOTS_PER_SUM = 7, 9  # 9 school days of 7 bits in each bigint sum
+SLOT_BITS, SLOTS_PER_SUM = 7, 4  # 4 school days of 7 bits in each int (sum(int) adds in a bigint)
 
 
 def _consecutive_sql(version, window, counts_and: str = "") -> tuple[str, str, str, list[date], dict]:
     """SQL pieces of the consecutive-days rule, computed in the same pass as the hour totals.
 
     Each record in the lookback adds its hours, in whole quarter hours rounded down and capped at
-    CONSECUTIVE_DAY_MIN_HOURS, to its school day's 7-bit slot of a packed bigint sum (9 days per
+    CONSECUTIVE_DAY_MIN_HOURS, to its school day's 7-bit slot of a packed sum (SLOTS_PER_SUM days per
     sum; a slot holds at least 10 capped records, so slots never overflow). A record's slot shift is
     looked up by its date in a small array (NULL on weekends, so they add nothing) and each sum only
     looks at its own date range, so rows outside the lookback cost two date comparisons.
@@ -206,7 +222,7 @@ def _consecutive_sql(version, window, counts_and: str = "") -> tuple[str, str, s
         group = days[k * SLOTS_PER_SUM:(k + 1) * SLOTS_PER_SUM]
         params[f"slot_lo_{k}"], params[f"slot_hi_{k}"] = group[0], group[-1]
     columns = "".join(
-        f", sum(least(floor(hours * 4), {quarters})::bigint"
+        f", sum(least(floor(hours * 4), {quarters})::int"
         f" << (%(slot_shifts)s::int[])[date - %(slot_base)s::date + 1]) "
         f"FILTER (WHERE date >= %(slot_lo_{k})s AND date <= %(slot_hi_{k})s{counts_and}) AS packed_{k}"
         for k in range(sums))
@@ -244,9 +260,9 @@ def _hours_by_category(student_ids: list[int], window, categories) -> dict[int, 
 
 
 def _candidates(version, bands, window, today, categories, ids) -> list[Candidate]:
-    """One statement, one pass over the period's records: counted hours per pupil (with a column
-    per category), the consecutive-days mask and the oldest unexplained day; returns only pupils
-    with something not yet raised in this period (threshold above the highest step raised, a run
+    """One statement, one pass over the period's records: counted hours per pupil, the
+    consecutive-days mask and the oldest unexplained day; returns only pupils with something not
+    yet raised in this period (threshold above the highest step raised, a run
     or an unexplained day without its escalation)."""
     counted = [c.pk for c in categories if c.code in set(version.counted_categories)]
     unexplained = [c.pk for c in categories if not c.explained] if version.unexplained_after_days else []
@@ -274,6 +290,12 @@ def _candidates(version, bands, window, today, categories, ids) -> list[Candidat
     counts_and = "" if all_counted else " AND category_id = ANY(%(counted)s)"
     packed_sql, mask_sql, qualifying_sql, days, day_params = _consecutive_sql(version, window, counts_and)
     packed_columns = "".join(f", d.{name}" for name in re.findall(r"AS (packed_\d+)", packed_sql))
+    # A run is new when it starts after the latest run already raised in this period (the summary's
+    # sorted array ends with it): bits of the lookback days up to that start are masked out.
+    runs_allowed_sql = ("-1::bigint" if not days else
+                        "CASE WHEN cardinality(c.raised_consecutive) > 0 THEN ~((1::bigint << width_bucket("
+                        "c.raised_consecutive[cardinality(c.raised_consecutive)], %(day_ordinals)s::int[])) - 1) "
+                        "ELSE -1::bigint END")
     # Daily records and period totals are aggregated apart (period totals only add to the count)
     # so the big scan is a plain aggregate over the table, with no UNION in between.
     sql = f"""
@@ -302,18 +324,15 @@ def _candidates(version, bands, window, today, categories, ids) -> list[Candidat
             SELECT t.*, {mask_sql} AS absent_mask FROM totals t
         ),
         raised AS (
-            SELECT c.student_id,
-                   max(e.level) FILTER (WHERE e.kind = 'threshold') AS level,
-                   bit_or(1::bigint << (array_position(%(day_ordinals)s::int[], e.level) - 1)) FILTER (
-                       WHERE e.kind = 'consecutive' AND e.level = ANY(%(day_ordinals)s::int[])) AS runs,
-                   array_agg(e.level) FILTER (WHERE e.kind = 'unexplained') AS unexplained
-              FROM absences_absencecase c JOIN absences_escalation e ON e.case_id = c.id
+            -- the case's summary of what was raised (kept by a trigger on absences_escalation)
+            SELECT c.student_id, c.raised_threshold_level AS level, c.raised_unexplained AS unexplained,
+                   {runs_allowed_sql} AS runs_allowed
+              FROM absences_absencecase c
              WHERE c.period_start = %(start)s AND c.period_end = %(end)s{_student_filter("c.student_id", ids)}
-             GROUP BY c.id  -- one case per pupil and period; grouping by the key is the cheaper plan
         ),
         flagged AS (
             SELECT t.*, s.school_id, s.group_id, s.grade, r.level AS raised_level,
-                   {qualifying_sql} & ~coalesce(r.runs, 0) AS new_runs,
+                   {qualifying_sql} & coalesce(r.runs_allowed, -1::bigint) AS new_runs,
                    CASE WHEN t.unexplained_day IS NOT NULL AND NOT coalesce(
                             (t.unexplained_day - DATE '0001-01-01') + 1 = ANY(r.unexplained), false)
                         THEN t.unexplained_day END AS new_unexplained
@@ -328,7 +347,7 @@ def _candidates(version, bands, window, today, categories, ids) -> list[Candidat
     """
     params = {**step_params, "start": window.start, "end": window.end,
               "data_end": window.data_end, "counted": counted, "unexplained": unexplained, "cutoff": cutoff,
-              "min_hours": CONSECUTIVE_DAY_MIN_HOURS, "day_ordinals": [day.toordinal() for day in days],
+              "day_ordinals": [day.toordinal() for day in days],
               "ids": ids, **day_params}
     candidates = []
     with connection.cursor() as cursor:
@@ -339,9 +358,7 @@ def _candidates(version, bands, window, today, categories, ids) -> list[Candidat
         student_id, school_id, group_id, grade, total, raised, mask, new_runs, new_unexplained = row
         where = {"student_id": student_id, "school_id": school_id, "group_id": group_id}
         by_category = hours_of.get(student_id, {})
-        scheduled = None
-        if version.unit == ThresholdUnit.PERCENT and grade in table:
-            scheduled = Decimal(str(version.scheduled_hours_per_week[str(grade)])) * window.school_days / 5
+        scheduled = scheduled_hours(version, grade, window) if version.unit == ThresholdUnit.PERCENT else None
         for level, limit, step in table.get(grade, []):
             if total is not None and total >= limit and level > (raised or 0):
                 value = total if scheduled is None else (total * 100 / scheduled)
@@ -449,7 +466,7 @@ def _recipients_finder(candidates: list[Candidate]):
                 continue
             if role == Role.CLASS_TEACHER and candidate.group_id not in groups:
                 continue
-            if role in WELFARE_ROLES and caseload is not None and (user_id, candidate.student_id) not in caseload:
+            if role in WELFARE_STAFF and caseload is not None and (user_id, candidate.student_id) not in caseload:
                 continue
             users.add(user_id)
         return users
@@ -457,24 +474,15 @@ def _recipients_finder(candidates: list[Candidate]):
     return find
 
 
-def case_url(case_id: int) -> str:
-    for name in ("absences:case_detail", "absences:case"):
-        try:
-            return reverse(name, args=[case_id])
-        except NoReverseMatch:
-            continue
-    return reverse("absences:index")
-
-
-def _message(candidate: Candidate, group_name: str, react_by: date):
+def _message(candidate: Candidate, group_name: str, react_by: date, version_unit: str):
     def render() -> notifications.Message:
         where = _("A pupil of group %(group)s") % {"group": group_name} if group_name else _("A pupil")
         if candidate.kind == Escalation.Kind.THRESHOLD:
             step = candidate.step
             title = _("Absence step %(level)s reached: %(name)s") % {"level": step.level, "name": step.name}
-            unit = "%" if step.band.version.unit == ThresholdUnit.PERCENT else " h"
+            unit = "%" if version_unit == ThresholdUnit.PERCENT else " h"
             lines = [_("%(where)s has reached step %(level)s (%(threshold)s%(unit)s); counted %(value)s%(unit)s.")
-                     % {"where": where, "level": step.level, "threshold": step.threshold.normalize(),
+                     % {"where": where, "level": step.level, "threshold": f"{step.threshold.normalize():f}",
                         "value": candidate.counted_value, "unit": unit}]
             if step.required_action:
                 lines.append(_("Required action: %(action)s") % {"action": step.required_action})
@@ -509,7 +517,7 @@ def _notify(new: list[tuple[int, int, Candidate]], version: PolicyVersion, today
         created += notifications.notify(
             users, kind=f"absences.escalation.{candidate.kind}", dedupe_prefix=f"escalation:{schema}:{pk}",
             render=_message(candidate, groups.get(candidate.group_id, ""),
-                            today + timedelta(days=candidate.days_to_react)),
-            url=case_url(case_id), languages=languages,
+                            today + timedelta(days=candidate.days_to_react), version.unit),
+            url=reverse("absences:case_detail", args=[case_id]), languages=languages,
         )
     return created

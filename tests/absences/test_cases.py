@@ -432,7 +432,8 @@ def test_school_view_counts_pupils_per_step_and_lists_no_reaction(espoo, world):
     reads = events(espoo.schema_name, action=AuditAction.READ, user_id=world["principal"].pk)
     assert len(reads) == 4 and {e.detail["view"] for e in reads} == {"absence_school_view"}
     # The same school by id; another school is 404.
-    assert client.get(f"/absences/schools/{world['school_a'].pk}/").status_code == 200
+    by_id = client.get(f"/absences/schools/{world['school_a'].pk}/")
+    assert by_id.status_code == 200 and by_id.context["view"].school == world["school_a"]
     assert client.get(f"/absences/schools/{world['school_b'].pk}/").status_code == 404
 
 

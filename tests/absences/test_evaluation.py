@@ -244,6 +244,32 @@ def test_an_absence_still_unexplained_after_seven_days_alerts_once(calendar):
     assert escalations(recent, "unexplained") == [(TODAY - timedelta(days=3)).toordinal()]
 
 
+def test_the_case_summary_of_raised_escalations_follows_every_insert(calendar):
+    """The nightly run compares counts with the case's summary (a trigger keeps it), so an
+    escalation written outside the evaluation also stops a lower step from being raised."""
+    version = policy("lape")
+    pupil, other = StudentFactory(), StudentFactory()
+    add_hours(pupil, 55)
+    evaluate_students(today=TODAY)
+    case = AbsenceCase.objects.get(student=pupil)
+    assert (case.raised_threshold_level, case.raised_consecutive, case.raised_unexplained) == (2, [], [])
+    add_hours(other, 35)  # past step 1 (30 h) only
+    other_case = AbsenceCase.objects.create(student=other, period_start=case.period_start,
+                                            period_end=case.period_end)
+    step3 = version.bands.get().steps.get(level=3)
+    Escalation.objects.bulk_create([
+        Escalation(case=other_case, kind="threshold", level=3, policy_version=version, step=step3,
+                   reached_on=TODAY, counted_value=Decimal("71"), responsible_role=step3.responsible_role,
+                   react_by=TODAY),
+        Escalation(case=other_case, kind="unexplained", level=TODAY.toordinal(), policy_version=version,
+                   reached_on=TODAY, counted_value=Decimal("7"), responsible_role=Role.CLASS_TEACHER,
+                   react_by=TODAY)])
+    other_case.refresh_from_db()
+    assert (other_case.raised_threshold_level, other_case.raised_unexplained) == (3, [TODAY.toordinal()])
+    assert evaluate_students([other.pk], today=TODAY).candidates == 0
+    assert escalations(other) == [3]
+
+
 def test_old_escalations_keep_their_version_after_a_new_one_is_published(calendar):
     v1 = policy("lape")
     pupil, later = StudentFactory(), StudentFactory()
@@ -304,6 +330,8 @@ def test_notifications_go_to_the_steps_roles_at_the_pupils_school_and_group_only
     assert notification.email_status == Notification.EmailStatus.PENDING
     assert pupil.last_name not in notification.title + notification.body  # the group, never the name
     assert group.name in notification.body
+    assert notification.url == f"/absences/cases/{by_level[1].case_id}/"
+    assert "30 h" in notification.body  # the threshold as written (Decimal("30").normalize() prints 3E+1)
     assert result.notifications_created == 5
     evaluate_students(today=TODAY)
     assert Notification.objects.count() == 5
@@ -382,3 +410,25 @@ def test_concurrent_evaluations_raise_each_escalation_once(committed, monkeypatc
         assert CaseEntry.objects.count() == 10
         assert AbsenceCase.objects.count() == 5
         assert Notification.objects.count() == 10  # the class teacher, once per escalation
+
+
+def test_the_case_page_counts_the_hours_the_step_was_reached_with(calendar):
+    """Daily records and a period total inside the period both count, in the evaluation and on
+    the case page (counted hours, hours by category, the cumulative chart)."""
+    from absences import selectors_cases
+    from absences.models import AbsencePeriodTotal
+
+    policy("lape")
+    pupil = StudentFactory()
+    add_hours(pupil, 20)
+    AbsencePeriodTotal.objects.create(student=pupil, period_start=date(2026, 10, 1), period_end=date(2026, 10, 31),
+                                      category=category("leave"), hours=Decimal("12"))
+    evaluate_students(today=TODAY)
+    escalation = Escalation.objects.get(case__student=pupil)
+    assert escalation.counted_value == Decimal("32.00")
+    case = escalation.case
+    assert selectors_cases.counted_hours([case]) == {case.pk: Decimal("32")}
+    by_category = {row["category"].code: row["hours"] for row in selectors_cases.hours_by_category(case, None)}
+    assert by_category == {"health": Decimal("20"), "leave": Decimal("12")}
+    series = selectors_cases.cumulative_series(case, None)
+    assert series[-1][2] == Decimal("32") and (date(2026, 10, 31), Decimal("12")) in [s[:2] for s in series]

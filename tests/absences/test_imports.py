@@ -152,6 +152,31 @@ def test_reimporting_the_same_file_changes_nothing(pupils):
     assert AbsenceRecord.objects.count() == 2
 
 
+def test_a_pupil_deleted_during_the_import_aborts_it_and_nothing_is_written(pupils, monkeypatch):
+    """absences_absencerecord has no per-row FK triggers: the merge locks the file's pupils and
+    refuses to write rows for one that disappeared after validation."""
+    from absences.services.imports.writing import Stage
+
+    original = Stage.merge
+
+    def merge_after_a_deletion(stage, *args, **kwargs):
+        pupils["A2"].delete()  # the register removed the pupil between validation and merge
+        return original(stage, *args, **kwargs)
+
+    monkeypatch.setattr(Stage, "merge", merge_after_a_deletion)
+    record = run(csv_bytes(["A1;5.10.2026;2;sairaus", "A2;6.10.2026;3;sairaus"]))
+    assert record.status == AbsenceImport.Status.FAILED
+    assert "removed from the register" in record.errors[0]["message"]
+    assert AbsenceRecord.objects.count() == 0
+
+
+def test_deleting_a_pupil_deletes_their_absence_records(pupils):
+    run(csv_bytes(["A1;5.10.2026;2;sairaus", "A2;6.10.2026;3;sairaus"]))
+    pupils["A1"].delete()
+    assert stored() == {("A2", d(6), "health", Decimal("3.00"))}
+    assert AbsenceRecord.objects.count() == 1
+
+
 def test_a_file_replaces_its_date_range_for_its_pupils(pupils):
     run(csv_bytes(["A1;5.10.2026;2;sairaus", "A1;20.10.2026;1;sairaus", "A1;8.10.2026;4;luvaton",
                    "B1;5.10.2026;3;sairaus"]))
@@ -252,13 +277,12 @@ def test_file_over_the_size_limit(pupils, settings):
 def test_espoo_import_never_touches_vantaa(pupils, vantaa):
     with schema_context(vantaa.schema_name):
         year = SchoolYearFactory()
-        vantaa_pupil = StudentFactory(external_id="V1", group=TeachingGroupFactory(school_year=year))
+        StudentFactory(external_id="V1", group=TeachingGroupFactory(school_year=year))
     record = run(csv_bytes(["A1;5.10.2026;2;sairaus", "V1;5.10.2026;2;sairaus"]))
     assert errors(record) == [(3, "Oppilasnumero", "V1")]
     assert run(csv_bytes(["A1;5.10.2026;2;sairaus"])).status == AbsenceImport.Status.DONE
     with schema_context(vantaa.schema_name):
         assert not AbsenceRecord.objects.exists() and not AbsenceImport.objects.exists()
-        assert vantaa_pupil.pk
 
 
 # --- Pages -------------------------------------------------------------------------------

@@ -160,6 +160,10 @@ def test_admin_picks_a_preset_edits_the_draft_and_publishes_a_new_version(admin_
     assert draft.bands.get().steps.get(level=2).threshold == 60
     assert version.bands.get().steps.get(level=2).threshold == 50  # version 1 unchanged
     assert active_policy_version() == version  # a saved draft is not in use
+    listing = admin_client.get("/absences/policies/")
+    assert [(row["current"], row["draft"], row["active"]) for row in listing.context["rows"]] == [
+        (version, draft, True)]
+    assert "In use" in text(listing) and "version 2" in text(listing)
     history = admin_client.get(f"/absences/policies/{policy.pk}/history/")
     assert "Version 2" in text(history) and "Version 1" in text(history)
 

@@ -20,7 +20,6 @@ principal may import are narrowed here from the importing user's grants (at run 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import logging
 import shutil
 import time
@@ -35,7 +34,8 @@ from django.utils.translation import gettext as _
 from absences.models import AbsenceImport
 from absences.services.imports.reading import FIELDS, REQUIRED, Abort, ImportIssue, detect_layout, iter_rows, norm
 from absences.services.imports.validation import Lookups, Outcome, validate_daily, validate_totals
-from absences.services.imports.writing import Stage
+from absences.services.imports.writing import ReferencesChanged, Stage
+from absences.services.rollups import schools_of
 from welfare import audit
 from welfare.models import AuditAction
 from welfare.policy import Action, allowed_schools
@@ -80,12 +80,16 @@ def _delete_file(record: AbsenceImport) -> None:
     shutil.rmtree(_directory(record), ignore_errors=True)
 
 
-def _audit(record: AbsenceImport, request=None) -> None:
+def _importer(record: AbsenceImport):
+    """The user who uploaded the file (None: an operator's import from the shell or the bench)."""
     from django.contrib.auth import get_user_model
 
-    user = get_user_model().objects.filter(pk=record.user_id).first() if record.user_id else None
-    audit.record(request, AuditAction.CREATE, object_type="absences.absenceimport", object_id=str(record.pk),
-                 user=user, detail=counts(record))
+    return get_user_model().objects.filter(pk=record.user_id).first() if record.user_id else None
+
+
+def _audit(record: AbsenceImport) -> None:
+    audit.record(None, AuditAction.CREATE, object_type="absences.absenceimport", object_id=str(record.pk),
+                 user=_importer(record), detail=counts(record))
 
 
 def counts(record: AbsenceImport) -> dict:
@@ -246,21 +250,13 @@ def run_import(import_id: int, *, evaluate: bool = True) -> AbsenceImport:
             return fail(record, outcome.errors, outcome.error_count, rows_total=outcome.rows, progress=100,
                          range_start=outcome.range_start, range_end=outcome.range_end)
         validated = time.perf_counter()
-        with transaction.atomic():
-            result = stage.merge(record.pk, outcome.range_start, outcome.range_end, outcome.rows)
-            record.status = AbsenceImport.Status.DONE
-            record.progress = 100
-            record.finished_at = timezone.now()
-            record.rows_total = outcome.rows
-            record.rows_created, record.rows_replaced = result["created"], result["replaced"]
-            record.rows_removed = result["removed"]
-            record.rows_unchanged = outcome.rows - result["created"] - result["replaced"]
-            record.range_start, record.range_end = outcome.range_start, outcome.range_end
-            record.errors, record.error_count = [], 0
-            record.save()
-            if evaluate:
-                _schedule_evaluation(stage.student_ids())
-            _audit(record)
+        try:
+            with transaction.atomic():
+                _merge(stage, record, outcome, evaluate)
+        except ReferencesChanged:
+            return fail(record, [_issue(ImportIssue(None, "", "", _(
+                "A pupil in the file was removed from the register while the file was imported: "
+                "nothing was saved. Upload the file again.")))], rows_total=outcome.rows, progress=100)
         # Seconds per phase (not stored): the benchmark reports them.
         record.timings = {"validate_s": round(validated - started, 2),
                           "merge_s": round(time.perf_counter() - validated, 2)}
@@ -271,24 +267,39 @@ def run_import(import_id: int, *, evaluate: bool = True) -> AbsenceImport:
     return record
 
 
-def _allowed_schools(record: AbsenceImport) -> set[int] | None:
-    from django.contrib.auth import get_user_model
+def _merge(stage: Stage, record: AbsenceImport, outcome, evaluate: bool) -> None:
+    """The one write transaction of an import (the caller holds transaction.atomic())."""
+    result = stage.merge(record.pk, outcome.range_start, outcome.range_end, outcome.rows)
+    record.status = AbsenceImport.Status.DONE
+    record.progress = 100
+    record.finished_at = timezone.now()
+    record.rows_total = outcome.rows
+    record.rows_created, record.rows_replaced = result["created"], result["replaced"]
+    record.rows_removed = result["removed"]
+    record.rows_unchanged = outcome.rows - result["created"] - result["replaced"]
+    record.range_start, record.range_end = outcome.range_start, outcome.range_end
+    record.errors, record.error_count = [], 0
+    record.save()
+    if evaluate:
+        _schedule_evaluation(stage.student_ids(), outcome.range_start, outcome.range_end)
+    _audit(record)
 
-    user = get_user_model().objects.filter(pk=record.user_id).first() if record.user_id else None
+
+def _allowed_schools(record: AbsenceImport) -> set[int] | None:
+    user = _importer(record)
     if user is None:  # operators (bench, management shell): the whole municipality
         return None
     return allowed_schools(user, Action.IMPORT_ABSENCES)
 
 
-def _schedule_evaluation(student_ids: list[int]) -> None:
-    """Threshold evaluation comes from another part of the module; skipped while it does not exist."""
-    try:
-        module = importlib.import_module("absences.services.evaluation")
-    except ModuleNotFoundError:
-        return
-    evaluate = getattr(module, "evaluate_students", None)
-    if evaluate is not None and student_ids:
-        transaction.on_commit(lambda: evaluate(student_ids))
+def _schedule_evaluation(student_ids: list[int], first_day, last_day) -> None:
+    """After commit: evaluate the imported pupils and rebuild the dashboards' rollups of their
+    schools and the file's terms (absences.tasks)."""
+    from absences.tasks import evaluate_students_task, refresh_rollups_task, send_after_commit
+
+    if student_ids:
+        send_after_commit(evaluate_students_task, student_ids)
+        send_after_commit(refresh_rollups_task, schools_of(student_ids), str(first_day), str(last_day))
 
 
 def import_file(file: BinaryIO, *, file_name: str = "absences.csv", user=None, kind: str | None = None,
@@ -301,7 +312,4 @@ def import_file(file: BinaryIO, *, file_name: str = "absences.csv", user=None, k
         errors = mapping_by_header(record, mapping)
         if errors:
             return fail(record, errors)
-    errors = _missing_errors(record)
-    if errors:
-        return fail(record, errors)
-    return run_import(record.pk, evaluate=evaluate)
+    return run_import(record.pk, evaluate=evaluate)  # fails the import when a required column is missing

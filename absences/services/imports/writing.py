@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from django.db import connection
 
+from welfare.locks import advisory_lock
+
 STAGE = "absence_import_stage"
 
 STAGE_COLUMNS = {
@@ -27,6 +29,10 @@ COPY_COLUMNS = {
     "daily": "line, student_id, date, category_id, hours",
     "period_totals": "line, student_id, period_start, period_end, category_id, hours",
 }
+
+
+class ReferencesChanged(Exception):
+    """A pupil or category the file refers to was deleted between validation and the merge."""
 
 
 class Stage:
@@ -72,15 +78,31 @@ class Stage:
     def merge(self, import_id: int, range_start, range_end, rows: int) -> dict[str, int]:
         """Apply the staged rows; call inside transaction.atomic(). Returns the counts."""
         cursor = self.cursor
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{connection.schema_name}:absence_import"])
+        advisory_lock("absence-import")
         cursor.execute(f"ANALYZE {STAGE}")
         if rows >= FRESH_STATISTICS_ROWS:
             # Right after a large import the planner may still believe the table small and choose
             # nested loops over millions of rows; fresh statistics cost a second at most.
             cursor.execute(f"ANALYZE {TARGET[self.kind]}")
         if self.kind == "daily":
+            self._lock_references()
             return self._merge_daily(import_id, range_start, range_end)
         return self._merge_totals(import_id)
+
+    def _lock_references(self) -> None:
+        """What the foreign-key triggers absences_absencerecord does not have would do, once per
+        pupil and category instead of once per row: lock the referenced rows against deletion until
+        commit and make sure they still exist (validation saw them; a pupil deleted since then
+        aborts the import instead of leaving orphan rows)."""
+        cursor = self.cursor
+        for table, column in (("welfare_student", "student_id"), ("absences_absencecategory", "category_id")):
+            cursor.execute(f"""
+                WITH wanted AS (SELECT DISTINCT {column} AS id FROM {STAGE}),
+                     locked AS (SELECT t.id FROM {table} t JOIN wanted w ON w.id = t.id FOR KEY SHARE OF t)
+                SELECT (SELECT count(*) FROM wanted) - (SELECT count(*) FROM locked)""")
+            missing = cursor.fetchone()[0]
+            if missing:
+                raise ReferencesChanged(f"{missing} {table} rows were deleted during the import")
 
     def _merge_daily(self, import_id, range_start, range_end) -> dict[str, int]:
         cursor = self.cursor
