@@ -15,7 +15,7 @@ BIN := $(VENV)/bin
 PYTHON := $(BIN)/python
 LOCK := requirements/test.lock
 STAMP := $(VENV)/.installed-$(shell sha1sum $(LOCK) 2>/dev/null | cut -c1-12)
-SYSDEPS := chromium poppler-utils fonts-noto-core gettext fonts-dejavu-core
+SYSDEPS := chromium poppler-utils fonts-noto-core fonts-noto-cjk gettext fonts-dejavu-core wrk
 PORT ?= 8000
 
 .PHONY: help run test stop bench sysdeps venv services migrate messages seed lint lock clean

@@ -107,7 +107,8 @@ _READY: set[str] = set()
 
 
 def ensure_bench_db() -> str:
-    """Create the bench database if missing and migrate its public schema. Returns its URL.
+    """Create the bench database if missing and migrate every schema in it (a new migration
+    reaches the municipalities an earlier run created; a no-op when up to date). Returns its URL.
 
     Done once per runner process (``--fresh`` drops the database first).
     """
@@ -124,7 +125,7 @@ def ensure_bench_db() -> str:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB_NAME)))
         log(f"created database {BENCH_DB_NAME}")
     with stopwatch() as t:
-        manage(["migrate_schemas", "--shared", "--noinput", "-v", "0"], timeout=600)
+        manage(["migrate_schemas", "--noinput", "-v", "0"], timeout=1800)
         django_child("bench._common", "public-tenant", timeout=120)
     log(f"bench database ready ({t['s']:.1f} s): {url}")
     _READY.add(url)

@@ -93,6 +93,8 @@ ROOT_URLCONF = "config.urls"
 DEFAULT_NOT_FOUND_TENANT_VIEW = "welfare.views.unknown_municipality"
 # search_path is set once per request, not on every cursor (anchors.md D1).
 TENANT_LIMIT_SET_CALLS = True
+# Host → municipality lookups kept per process (welfare.middleware.CachedTenantMiddleware).
+TENANT_CACHE_SECONDS = int(os.environ.get("TENANT_CACHE_SECONDS", "0" if TESTING else "30"))
 # Skip schemas with nothing to migrate: a no-op deploy over 300 municipalities takes 2–3 s
 # instead of 16–30 s (bench: migrate_noop). Executors: standard or multiprocessing.
 GET_EXECUTOR_FUNCTION = "django_tenants_smart_executor.load_executor"
@@ -100,7 +102,7 @@ TENANT_MULTIPROCESSING_MAX_PROCESSES = int(os.environ.get("TENANT_MULTIPROCESSIN
 
 MIDDLEWARE = [
     "welfare.middleware.RequestIdMiddleware",
-    "django_tenants.middleware.main.TenantMainMiddleware",
+    "welfare.middleware.CachedTenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -108,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "welfare.middleware.SessionTouchMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -201,6 +204,42 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Nightly per-municipality jobs of the module apps, sent by welfare.tasks.nightly_for_municipality
+# (each is idempotent and takes its own per-schema lock where two runs must not overlap).
+NIGHTLY_MUNICIPALITY_TASKS = [
+    "welfare.tasks.delete_expired_documents",
+    "absences.tasks.evaluate_municipality_task",
+    "groupsessions.tasks.sync_cohort_task",
+    "annualclock.tasks.nightly_reminders",
+    "annualclock.tasks.rebuild_rollup",
+    "parentevenings.tasks.nightly_maintenance",
+]
+# What other modules show on a school's annual clock (read-only rings): dotted paths of
+# functions ``(school_id: int, start: date, end: date) -> list[welfare.clock.ClockEntry]``.
+ANNUAL_CLOCK_PROVIDERS = [
+    "groupsessions.clock.clock_entries",
+    "parentevenings.clock.clock_entries",
+]
+# The dashboards' panels: functions (welfare.dashboard.DashboardScope) -> list[Panel], in page order.
+DASHBOARD_PANELS = [
+    "absences.dashboard.panels",
+    "annualclock.dashboard.panels",
+    "groupsessions.dashboard.panels",
+    "parentevenings.dashboard.panels",
+]
+
+# Panels are cached under their rollups' version (welfare.dashboard); off in tests unless a test
+# switches it on, so that test data never meets another run's cached panels.
+DASHBOARD_CACHE = env_bool("DASHBOARD_CACHE", default=not TESTING)
+
+# Each module app's demo data, seeded by welfare.services.demo.seed_demo (idempotent functions).
+DEMO_MODULE_SEEDS = [
+    "absences.demo.seed",
+    "annualclock.demo.seed",
+    "groupsessions.demo.seed",
+    "parentevenings.demo.seed",
+]
+
 # --- Auth ---------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -250,12 +289,18 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Yhdessä"
+# A code typed as its 30-second window ends is still accepted in the next window (RFC 6238
+# §5.2: one step of transmission delay); allauth refuses any code a second time.
+MFA_TOTP_TOLERANCE = 1
 # Opening a confidential record asks for the second factor again after this many minutes
 # (a municipality may set its own value in MunicipalSettings).
 STEP_UP_MINUTES = int(os.environ.get("STEP_UP_MINUTES", "15"))
 AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", default=PRODUCTION)
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(30 * 60)))
-SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: inactivity expiry
+# The age counts from the last activity (inactivity expiry): SessionTouchMiddleware saves the
+# session again once a minute while it is in use, instead of a write on every request.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_TOUCH_SECONDS = int(os.environ.get("SESSION_TOUCH_SECONDS", "60"))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
@@ -270,6 +315,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "600/min"},
+    # A service's django ValidationError is a 400 like DRF's own (welfare.api_errors).
+    "EXCEPTION_HANDLER": "welfare.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Yhdessä API",
@@ -279,6 +326,24 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every app has its "status" and "kind" choices: one clear enum name each.
+    "ENUM_NAME_OVERRIDES": {
+        "AbsenceImportKindEnum": "absences.models.AbsenceImport.Kind",
+        "AbsenceImportStatusEnum": "absences.models.AbsenceImport.Status",
+        "AbsenceCaseStatusEnum": "absences.models.AbsenceCase.Status",
+        "EscalationKindEnum": "absences.models.Escalation.Kind",
+        "CaseEntryKindEnum": "absences.models.CaseEntry.Kind",
+        "ActivityStatusEnum": "annualclock.models.Status",
+        "FeedKindEnum": "annualclock.models.FeedToken.Kind",
+        "InterpreterKindEnum": "parentevenings.models.InterpreterBooking.Kind",
+        "GuardianMessageKindEnum": "parentevenings.models.GuardianMessage.Kind",
+        "GuardianMessageStatusEnum": "parentevenings.models.GuardianMessage.Status",
+        "SessionStatusEnum": "groupsessions.models.SessionStatus",
+        "BookingStatusEnum": "parentevenings.models.BookingStatus",
+        "RegistrationStatusEnum": "parentevenings.models.RegistrationStatus",
+        "EveningStatusEnum": "parentevenings.models.EveningStatus",
+        "TranslationStatusEnum": "parentevenings.models.TranslationStatus",
+    },
 }
 
 # --- Internationalisation -------------------------------------------------------

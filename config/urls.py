@@ -16,6 +16,7 @@ urlpatterns = [
     path("pupils/", include("welfare.urls_pupils")),
     path("privacy/", include("welfare.urls_privacy")),
     path("notifications/", include("welfare.urls_notifications")),
+    path("documents/", include("welfare.urls_documents")),
     path("annual-clock/", include("annualclock.urls")),
     path("group-sessions/", include("groupsessions.urls")),
     path("absences/", include("absences.urls")),

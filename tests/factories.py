@@ -117,11 +117,18 @@ def give_totp(user, secret: str = TEST_TOTP_SECRET):
 
 
 def totp_code(secret: str = TEST_TOTP_SECRET, offset_seconds: int = 0) -> str:
-    """The authenticator app's current code for ``secret``."""
+    """The authenticator app's current code for ``secret``.
+
+    A code read in the last seconds of its 30-second window may be checked in the next
+    one; like a person would, wait for the fresh code then, so a slow browser test
+    never submits a code that has just expired."""
     import time
 
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
+    left = 30 - (time.time() + offset_seconds) % 30
+    if left < 4:
+        time.sleep(left + 0.1)
     return format_hotp_value(hotp_value(secret, int((time.time() + offset_seconds) // 30)))
 
 

@@ -45,6 +45,26 @@ def suppress_count(value: int, threshold: int = THRESHOLD) -> str:
     return SMALL_LABEL if 0 < value < threshold else str(value)
 
 
+def shown_count(cell: str) -> int | None:
+    """The count a published cell shows, for a chart or a derived figure; None for "<5" and "×"
+    (whatever is drawn or derived from a hidden cell would give it away)."""
+    return int(cell) if cell.isdigit() else None
+
+
+def suppress_mean(total: float, answers: int, threshold: int = THRESHOLD) -> float | None:
+    """A mean (one decimal) published only when it rests on at least ``threshold`` answers."""
+    return round(total / answers, 1) if answers >= threshold else None
+
+
+def show_mean(value: float | None, answers: int) -> str:
+    """Display form of ``suppress_mean``: "–" without answers, "×" when too few to publish."""
+    from django.utils.formats import number_format
+
+    if not answers:
+        return "–"
+    return HIDDEN_LABEL if value is None else number_format(value, 1)
+
+
 @dataclass
 class SuppressedTable:
     """A table ready to publish: ``cells`` and totals hold display strings only.

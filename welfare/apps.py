@@ -14,3 +14,6 @@ class WelfareConfig(AppConfig):
             retention,  # registers the audit log's retention type
             staff,  # marks an invitee's email verified when they set their password
         )
+        from welfare.services.reports import register as register_reports
+
+        register_reports()

@@ -6,10 +6,12 @@ from django import forms
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from welfare.accounts.models import User
 from welfare.models import MUNICIPAL_ROLES, Role, School, TeachingGroup
 from welfare.selectors_staff import grantable_groups
 
-LANGUAGE_CHOICES = [("fi", "suomi"), ("sv", "svenska"), ("en", "English")]
+# The languages a user can be written to in (accounts.User.preferred_language).
+LANGUAGE_CHOICES = User._meta.get_field("preferred_language").choices
 
 
 class GroupChoiceField(forms.ModelMultipleChoiceField):
@@ -99,13 +101,10 @@ class InviteForm(RoleGrantForm):
 
     field_order = ["email", "first_name", "last_name", "language", "role", "school", "groups"]
     person_fields = ("email", "first_name", "last_name", "language")
-    role_fields = ("role", "school", "groups")
 
     def person(self):
+        """The person's fields (the role's come from ``_role_fields.html``)."""
         return [self[name] for name in self.person_fields]
-
-    def first_role(self):
-        return [self[name] for name in self.role_fields]
 
 
 class StaffFilterForm(forms.Form):

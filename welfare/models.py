@@ -422,3 +422,47 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient_id}: {self.title}"
+
+
+class GeneratedDocument(models.Model):
+    """A document (PDF report) rendered in Celery for one user: queued → running → done or failed.
+
+    Written by welfare.services.documents; the renderer for each ``kind`` is registered by the app
+    that owns the report (welfare imports no module app). Only the requester downloads it, with the
+    renderer's permission checked again, and only until ``expires_at``; expired rows are deleted.
+    ``requested_by_id`` refers to accounts.User in the public schema.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Being made")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=60)
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    requested_by_id = models.BigIntegerField(_("requested by"), db_index=True)
+    school_id = models.BigIntegerField(_("school"), null=True, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    content = models.BinaryField(_("content"), null=True, blank=True, editable=False)
+    content_type = models.CharField(max_length=100, default="application/pdf")
+    filename = models.CharField(_("file name"), max_length=200, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("generated document")
+        verbose_name_plural = _("generated documents")
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

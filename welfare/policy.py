@@ -124,21 +124,30 @@ class Target:
 
 # --- Who holds what -----------------------------------------------------------------
 
+_MEMO = "_yhdessa_policy"
+
+
+def _memoised(user, name: str, compute):
+    """``compute()`` once per user object, municipality and ``name`` (a request's user lives one request)."""
+    cache = user.__dict__.setdefault(_MEMO, {})
+    key = (connection.schema_name, name)
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
 def active_roles(user) -> list[StaffRole]:
     """The user's active role grants in the current municipality (memoised per request user)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active or connection.schema_name == "public":
         return []
-    cache = user.__dict__.setdefault("_yhdessa_roles", {})
-    if connection.schema_name not in cache:
-        cache[connection.schema_name] = list(
-            StaffRole.objects.active().filter(user_id=user.pk).select_related("school").prefetch_related("groups")
-        )
-    return cache[connection.schema_name]
+    return _memoised(user, "roles", lambda: list(
+        StaffRole.objects.active().filter(user_id=user.pk).select_related("school").prefetch_related("groups")
+    ))
 
 
 def forget_roles(user) -> None:
-    """Drop the memoised grants (after a grant or revoke in the same request)."""
-    user.__dict__.pop("_yhdessa_roles", None)
+    """Drop everything memoised for the user (grants, caseload, scoping) after a change in the same request."""
+    user.__dict__.pop(_MEMO, None)
 
 
 def is_municipality_staff(user) -> bool:
@@ -151,21 +160,18 @@ def requires_mfa(user) -> bool:
     return any(grant.role in MFA_REQUIRED_ROLES for grant in active_roles(user))
 
 
-def _caseload_scoping() -> bool:
+def _caseload_scoping(user) -> bool:
     from welfare.models import MunicipalSettings
 
-    return MunicipalSettings.current().welfare_staff_scope == MunicipalSettings.Scope.CASELOAD
+    return _memoised(user, "caseload_scoping", lambda: (
+        MunicipalSettings.current().welfare_staff_scope == MunicipalSettings.Scope.CASELOAD))
 
 
 def _caseload(user) -> set[int]:
     from welfare.models import CaseloadAssignment
 
-    cache = user.__dict__.setdefault("_yhdessa_caseload", {})
-    if connection.schema_name not in cache:
-        cache[connection.schema_name] = set(
-            CaseloadAssignment.objects.filter(user_id=user.pk).values_list("student_id", flat=True)
-        )
-    return cache[connection.schema_name]
+    return _memoised(user, "caseload", lambda: set(
+        CaseloadAssignment.objects.filter(user_id=user.pk).values_list("student_id", flat=True)))
 
 
 # --- Decisions on one object --------------------------------------------------------
@@ -184,7 +190,7 @@ def _grant_covers(user, grant: StaffRole, scope: Scope, target: Target | None) -
     if scope is Scope.GROUP:
         return target.group_id is not None and any(g.pk == target.group_id for g in grant.groups.all())
     # SERVED: the school's pupils, or only the caseload when the municipality scopes by caseload.
-    if target.student_id is not None and _caseload_scoping():
+    if target.student_id is not None and _caseload_scoping(user):
         return target.student_id in _caseload(user)
     return True
 
@@ -259,7 +265,7 @@ def filter_queryset(user, action: Action, queryset: QuerySet, *, school: str = "
             if group and group_ids:
                 condition |= in_school & Q(**{f"{group}_id__in": group_ids})
         elif scope is Scope.SERVED:
-            if student is not None and _caseload_scoping():
+            if student is not None and _caseload_scoping(user):
                 condition |= in_school & Q(**{f"{student}_id__in" if student else "pk__in": list(_caseload(user))})
             else:
                 condition |= in_school

@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 
 from welfare.accounts.models import User
 from welfare.models import AuditEvent, Role, School, Student
+from welfare.selectors import search_students
 
 MAX_PUPIL_MATCHES = 50
 
@@ -49,14 +50,10 @@ class AuditFilter:
 
 def find_pupils(query: str) -> list[Student]:
     """Pupils whose register id is ``query`` (any case) or whose names contain every word of it."""
-    query = query.strip()
-    if not query:
+    if not query.strip():
         return []
-    by_name = Q()
-    for word in query.split()[:5]:
-        by_name &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
-    return list(Student.objects.filter(Q(external_id__iexact=query) | by_name)
-                .order_by("last_name", "first_name", "id")[:MAX_PUPIL_MATCHES])
+    return list(search_students(Student.objects.all(), query).order_by("last_name", "first_name", "id")
+                [:MAX_PUPIL_MATCHES])
 
 
 def audit_events(filters: AuditFilter) -> QuerySet[AuditEvent]:

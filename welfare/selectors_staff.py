@@ -15,6 +15,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from welfare.models import School, StaffRole, TeachingGroup
+from welfare.selectors import users_by_id
 from welfare.services.imports import default_school_year
 
 
@@ -37,13 +38,6 @@ def _grants() -> QuerySet:
     )
 
 
-def _users_by_id(user_ids) -> dict[int, object]:
-    """The users behind ``user_ids``: one query on the public schema, however many ids."""
-    if not user_ids:
-        return {}
-    return {user.pk: user for user in get_user_model().objects.filter(pk__in=set(user_ids))}
-
-
 def staff_list(*, school: School | None = None, role: str | None = None) -> list[StaffMember]:
     """Everyone with an active role in this municipality, with all of their active roles here.
 
@@ -57,7 +51,7 @@ def staff_list(*, school: School | None = None, role: str | None = None) -> list
     if role:
         matching = matching.filter(role=role)
     grants = list(_grants().active().filter(user_id__in=matching.values("user_id")).order_by("role", "school__name"))
-    users = _users_by_id(grant.user_id for grant in grants)
+    users = users_by_id(grant.user_id for grant in grants)
     members: dict[int, StaffMember] = {}
     for grant in grants:
         user = users.get(grant.user_id)
@@ -78,7 +72,7 @@ def revoked_grants(*, school: School | None = None, role: str | None = None) -> 
     if role:
         grants = grants.filter(role=role)
     grants = list(grants.order_by("-revoked_at", "-pk"))
-    users = _users_by_id(grant.user_id for grant in grants)
+    users = users_by_id(grant.user_id for grant in grants)
     return [(grant, users[grant.user_id]) for grant in grants if grant.user_id in users]
 
 

@@ -34,7 +34,7 @@ def tenant_probe() -> dict:
 def dispatch_nightly() -> int:
     """Fans out the nightly work: one task per ready municipality, spread over time.
 
-    Module issues add their nightly jobs to ``nightly_for_municipality``.
+    Module apps list their nightly jobs in ``settings.NIGHTLY_MUNICIPALITY_TASKS``.
     """
     count = 0
     for index, municipality in enumerate(Municipality.objects.filter(ready=True).exclude(schema_name="public")):
@@ -46,14 +46,16 @@ def dispatch_nightly() -> int:
 
 @shared_task
 def nightly_for_municipality() -> str:
+    """Sends each nightly job of this municipality as its own task (retried and failing on its
+    own): retention here, then the module apps' jobs named in settings.NIGHTLY_MUNICIPALITY_TASKS
+    (``welfare`` imports no module app)."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
     log.info("nightly maintenance for %s", connection.schema_name)
-    apply_retention.delay()  # its own task: retried and failing on its own
-    try:  # absence threshold evaluation (absences app), its own task with its own lock
-        from absences.tasks import evaluate_municipality_task
-    except ImportError:
-        pass
-    else:
-        evaluate_municipality_task.delay()
+    apply_retention.delay()
+    for path in settings.NIGHTLY_MUNICIPALITY_TASKS:
+        import_string(path).delay()
     return connection.schema_name
 
 
@@ -98,3 +100,21 @@ def deliver_notifications() -> dict:
     from welfare.services.notifications import deliver_pending
 
     return {"schema": connection.schema_name, **deliver_pending()}
+
+
+# --- Generated documents (welfare.services.documents) ---------------------------------------
+
+@shared_task
+def render_document_task(document_id: int) -> str:
+    """Render a queued document (PDF reports); sent after commit by request_document()."""
+    from welfare.services.documents import render_document
+
+    return render_document(document_id)
+
+
+@shared_task
+def delete_expired_documents() -> int:
+    """Nightly, per municipality: expired documents go."""
+    from welfare.services.documents import delete_expired
+
+    return delete_expired()

@@ -15,7 +15,7 @@ from django.views.decorators.csrf import requires_csrf_token
 from welfare import audit, selectors
 from welfare.context_processors import tools_for
 from welfare.models import AuditAction
-from welfare.policy import is_municipality_staff, municipality_staff_required
+from welfare.policy import is_municipality_staff
 
 
 def public_home(request):
@@ -30,16 +30,6 @@ def home(request):
         context["summary"] = selectors.municipality_summary()
         context["tools"] = tools_for(request.user)
     return render(request, "welfare/home.html", context)
-
-
-@municipality_staff_required
-def dashboard(request):
-    """Dashboard landing page; the panels come with the dashboards issue."""
-    return render(
-        request,
-        "welfare/dashboard.html",
-        {"summary": selectors.municipality_summary(), "schools": selectors.school_overview()},
-    )
 
 
 @never_cache

@@ -7,11 +7,8 @@ matched, and every export writes an EXPORT with the filter in its detail.
 
 from __future__ import annotations
 
-import csv
-
 from django import forms
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _t
@@ -20,15 +17,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from welfare import audit, selectors_audit
+from welfare.exports import csv_response
 from welfare.models import AuditAction
 from welfare.policy import Action, permission_required
 
 PAGE_SIZE = 50
-# Finnish Excel (decimal comma locale) splits CSV columns on semicolons; the BOM tells it UTF-8.
-CSV_DELIMITER = ";"
-CSV_BOM = "\ufeff"
-# A cell starting with one of these is a formula to a spreadsheet: prefix it with an apostrophe.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class AuditFilterForm(forms.Form):
@@ -103,18 +96,6 @@ def audit_log(request):
     })
 
 
-class _Echo:
-    """A file-like object whose write() returns the line (csv.writer into a stream)."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
-
-
 def csv_header() -> list[str]:
     return [_t("Time"), _t("User"), _t("Roles"), _t("Action"), _t("Object type"), _t("Object id"),
             _t("Pupil"), _t("Student register id"), _t("IP address"), _t("Request id"), _t("Address")]
@@ -122,7 +103,7 @@ def csv_header() -> list[str]:
 
 def csv_row(row: selectors_audit.AuditRow) -> list[str]:
     event = row.event
-    return [_cell(v) for v in (
+    return [str(v) if v is not None else "" for v in (
         row.occurred_at.strftime("%Y-%m-%d %H:%M:%S"), event.user_email, ", ".join(row.roles),
         event.get_action_display(), event.object_type, event.object_id,
         f"{row.pupil.last_name} {row.pupil.first_name}" if row.pupil else (event.student_id or ""),
@@ -130,11 +111,10 @@ def csv_row(row: selectors_audit.AuditRow) -> list[str]:
     )]
 
 
-def _csv_lines(events):
-    writer = csv.writer(_Echo(), delimiter=CSV_DELIMITER, lineterminator="\r\n")
-    yield CSV_BOM + writer.writerow(csv_header())
+def _csv_rows(events):
+    yield csv_header()
     for row in selectors_audit.iter_rows(events):
-        yield writer.writerow(csv_row(row))
+        yield csv_row(row)
 
 
 @require_POST
@@ -150,8 +130,5 @@ def audit_export(request):
     _log_access(request, AuditAction.EXPORT, filters, format="csv")
     stamp = timezone.localtime(timezone.now(), selectors_audit.log_timezone()).strftime("%Y%m%d-%H%M")
     slug = getattr(getattr(request, "tenant", None), "slug", "") or "yhdessa"
-    response = StreamingHttpResponse(_csv_lines(events), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="audit-log-{slug}-{stamp}.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return csv_response(_csv_rows(events), f"audit-log-{slug}-{stamp}.csv", stream=True)
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from welfare.models import Notification
 from welfare.policy import municipality_staff_required
-from welfare.services.notifications import mark_read
+from welfare.services.notifications import mark_read, unread_count
 
 PAGE_SIZE = 50
 
@@ -23,8 +23,7 @@ PAGE_SIZE = 50
 def notification_list(request):
     queryset = Notification.objects.filter(recipient_id=request.user.pk).order_by("-created_at", "-id")
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    unread = queryset.filter(read_at__isnull=True).count()
-    return render(request, "welfare/notifications/list.html", {"page": page, "unread": unread})
+    return render(request, "welfare/notifications/list.html", {"page": page, "unread": unread_count(request.user.pk)})
 
 
 @require_POST

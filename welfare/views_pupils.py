@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -18,20 +17,10 @@ from welfare import audit, policy
 from welfare.mfa import step_up_required
 from welfare.models import AuditAction, Student
 from welfare.policy import Action, municipality_staff_required
+from welfare.selectors import search_students
 
 PAGE_SIZE = 50
 MAX_QUERY_LENGTH = 100
-
-
-def search_students(queryset, query: str):
-    """Pupils whose register id is ``query`` or whose names contain every word of it."""
-    query = query.strip()[:MAX_QUERY_LENGTH]
-    if not query:
-        return queryset
-    by_name = Q()
-    for word in query.split()[:5]:
-        by_name &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
-    return queryset.filter(Q(external_id__iexact=query) | by_name)
 
 
 @never_cache

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from welfare import audit, selectors_staff
-from welfare.forms_staff import InviteForm, RoleGrantForm, StaffFilterForm
+from welfare.forms_staff import LANGUAGE_CHOICES, InviteForm, RoleGrantForm, StaffFilterForm
 from welfare.models import AuditAction, StaffRole
 from welfare.policy import Action, can, forget_roles, permission_required
 from welfare.services import staff as staff_services
@@ -157,7 +157,7 @@ def invite(request):
                 return redirect("staff:member", user_id=invitation.user.pk)
     else:
         language = (get_language() or "fi")[:2]
-        form = InviteForm(initial={"language": language if language in ("fi", "sv", "en") else "fi"})
+        form = InviteForm(initial={"language": language if language in dict(LANGUAGE_CHOICES) else "fi"})
     return render(request, "welfare/staff/invite.html", {"form": form})
 
 

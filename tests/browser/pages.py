@@ -90,7 +90,10 @@ class ShellPage:
     def landmark_counts(self) -> dict[str, int]:
         return self.page.evaluate("""() => ({
             banner: document.querySelectorAll('body > header, [role=banner]').length,
-            navigation: document.querySelectorAll('nav, [role=navigation]').length,
+            navigation: document.querySelectorAll('nav.main-nav').length,
+            unnamed_navigation: [...document.querySelectorAll('nav, [role=navigation]')].filter(
+                (nav) => !nav.classList.contains('main-nav')
+                         && !(nav.getAttribute('aria-label') || nav.getAttribute('aria-labelledby'))).length,
             main: document.querySelectorAll('main, [role=main]').length,
             contentinfo: document.querySelectorAll('body > footer, [role=contentinfo]').length,
         })""")

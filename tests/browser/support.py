@@ -29,13 +29,21 @@ SKIP_REASON = f"{CHROMIUM} is missing: install Debian's chromium (apt-get instal
 
 
 def po_path(language: str) -> Path:
+    """The project catalogue (the shell, the core and absences)."""
     return Path(settings.LOCALE_PATHS[0]) / language / "LC_MESSAGES" / "django.po"
+
+
+def po_paths(language: str) -> list[Path]:
+    """Every catalogue of a language: the project's plus each module app's own ``<app>/locale``
+    (makemessages puts an app's strings there once the directory exists)."""
+    root = Path(settings.BASE_DIR)
+    apps = sorted(root.glob(f"*/locale/{language}/LC_MESSAGES/django.po"))
+    return [po_path(language), *[path for path in apps if path != po_path(language)]]
 
 
 def compile_messages_if_stale() -> None:
     stale = []
-    for language in LANGUAGES:
-        po = po_path(language)
+    for po in [path for language in LANGUAGES for path in po_paths(language)]:
         mo = po.with_suffix(".mo")
         if po.exists() and (not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime):
             stale.append((po, mo))

@@ -27,9 +27,6 @@ from welfare.services.notifications import Message, deliver_pending, notify
 
 pytestmark = pytest.mark.django_db
 
-# The lead wires the centre into config/urls.py; until then the test adds it to the real URLconf.
-
-
 def pending() -> list[Notification]:
     return list(Notification.objects.filter(email_status=Notification.EmailStatus.PENDING))
 
@@ -75,6 +72,21 @@ def test_deliver_pending_sends_each_email_once_and_retries_failures(in_espoo, mo
     assert "Tee jotain." in message.body and f"http://{host(in_espoo)}/absences/" in message.body
     row.refresh_from_db()
     assert row.email_status == "sent" and row.email_attempts == 2 and row.email_sent_at
+
+
+def test_a_batch_looks_up_the_municipality_host_once(in_espoo):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    users = [UserFactory() for _ in range(3)]
+    for index, user in enumerate(users):
+        notify([user.pk], kind="test", dedupe_prefix=f"test:batch:{index}", render=lambda: Message("x"),
+               url=f"/absences/{index}/")
+    with CaptureQueriesContext(connection) as queries:
+        assert deliver_pending()["sent"] == 3
+    assert sum("municipalities_municipality" in query["sql"] for query in queries.captured_queries) <= 1
+    bodies = "\n".join(message.body for message in mail.outbox)
+    assert all(f"http://{host(in_espoo)}/absences/{index}/" in bodies for index in range(3))
 
 
 def test_a_send_failing_every_time_ends_as_failed(in_espoo, monkeypatch):

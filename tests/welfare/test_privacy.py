@@ -293,7 +293,9 @@ def test_municipal_rule_overrides_the_default(in_espoo, vantaa):
 
 def test_a_held_lock_prevents_a_concurrent_run(in_espoo):
     insert_audit_event(3000, object_id="old")
-    key = retention.lock_key()
+    from welfare.locks import singleton_key
+
+    key = singleton_key(retention.LOCK_NAME)
     assert in_espoo.schema_name in key
     assert cache.add(key, "another-run", timeout=60)
     try:

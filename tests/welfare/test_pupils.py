@@ -176,8 +176,11 @@ def test_record_with_an_old_second_factor_asks_for_it_again(espoo, world):
 def test_step_up_follows_the_municipal_setting(espoo, world):
     with schema_context(espoo.schema_name):
         MunicipalSettings.objects.update_or_create(pk=1, defaults={"step_up_minutes": 30})
-    client = client_for(espoo, world["principal"], mfa_age_seconds=20 * 60)
-    assert client.get(f"/pupils/{world['named'].pk}/").status_code == 200
+    path = f"/pupils/{world['named'].pk}/"
+    response = client_for(espoo, world["principal"], mfa_age_seconds=20 * 60).get(path)
+    assert response.status_code == 200 and world["named"].last_name in response.content.decode()
+    stale = client_for(espoo, world["principal"], mfa_age_seconds=40 * 60).get(path)
+    assert stale.status_code == 302 and "reauthenticate" in stale["Location"]
 
 
 def test_a_code_on_the_reauthenticate_page_leads_back_to_the_record(espoo, world):

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from welfare.municipalities.models import Domain, Municipality
 
@@ -24,6 +24,16 @@ class CreatedMunicipality:
 
 def host_for(slug: str) -> str:
     return f"{slug}.{settings.BASE_DOMAIN}"
+
+
+def base_url() -> str:
+    """Scheme and host of the municipality the connection serves, for absolute links made without
+    a request (e-mails, Celery tasks). At most one public-schema query."""
+    slug = getattr(getattr(connection, "tenant", None), "slug", None) or (
+        Municipality.objects.filter(schema_name=connection.schema_name).values_list("slug", flat=True).first()
+        or connection.schema_name)
+    scheme = "https" if settings.PRODUCTION else "http"
+    return f"{scheme}://{host_for(slug)}"
 
 
 def ensure_public_tenant() -> Municipality:

@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 
 from welfare.models import Notification
+from welfare.services.municipalities import base_url
 
 log = logging.getLogger(__name__)
 
@@ -93,24 +94,11 @@ def request_delivery() -> None:
     transaction.on_commit(send)
 
 
-def _absolute(url: str) -> str:
-    if not url or "://" in url:
-        return url
-    from welfare.municipalities.models import Municipality
-    from welfare.services.municipalities import host_for
-
-    municipality = Municipality.objects.filter(schema_name=connection.schema_name).first()
-    if municipality is None:
-        return url
-    scheme = "https" if settings.PRODUCTION else "http"
-    return f"{scheme}://{host_for(municipality.slug)}{url}"
-
-
-def _email(notification: Notification, address: str, language: str) -> EmailMessage:
+def _email(notification: Notification, address: str, language: str, base: str) -> EmailMessage:
     from django.utils.translation import gettext as _
 
     with translation.override(language):
-        link = _absolute(notification.url)
+        link = notification.url if not notification.url or "://" in notification.url else base + notification.url
         lines = [notification.body] if notification.body else []
         if link:
             lines.append(_("Open in Yhdessä: %(link)s") % {"link": link})
@@ -134,6 +122,7 @@ def deliver_pending(batch: int = DELIVERY_BATCH) -> dict[str, int]:
         if not rows:
             return counts
         users = {user.pk: user for user in User.objects.filter(pk__in={row.recipient_id for row in rows})}
+        base = base_url()  # once per batch: the host is the same for every row
         now = timezone.now()
         for row in rows:
             user = users.get(row.recipient_id)
@@ -143,7 +132,7 @@ def deliver_pending(batch: int = DELIVERY_BATCH) -> dict[str, int]:
                 continue
             row.email_attempts += 1
             try:
-                _email(row, user.email, user.preferred_language or settings.LANGUAGE_CODE).send()
+                _email(row, user.email, user.preferred_language or settings.LANGUAGE_CODE, base).send()
             except Exception as exc:  # noqa: BLE001 — SMTP errors of every kind: count and retry
                 row.email_error = f"{type(exc).__name__}: {exc}"[:300]
                 if row.email_attempts >= MAX_EMAIL_ATTEMPTS:

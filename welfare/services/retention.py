@@ -9,16 +9,15 @@ figures are not confirmed (domain.md §1.3, [UNVERIFIED]), so every default can 
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from welfare import audit
+from welfare.locks import singleton
 from welfare.models import RETENTION_MIN_DAYS, AuditAction, AuditEvent, RetentionRule, RetentionRun
 from welfare.registry import RetentionRecordType, register_retention_type, retention_type, retention_types
 
@@ -125,9 +124,7 @@ def set_retention_rule(code: str, *, days: int, action: str, user=None) -> tuple
 
 # --- The nightly run --------------------------------------------------------------------------
 
-def lock_key() -> str:
-    """One lock per municipality (and database, should two deployments share a Redis)."""
-    return f"welfare:retention-lock:{connection.settings_dict['NAME']}:{connection.schema_name}"
+LOCK_NAME = "retention"
 
 
 def run_retention(*, now: datetime | None = None) -> RetentionRun | None:
@@ -138,11 +135,10 @@ def run_retention(*, now: datetime | None = None) -> RetentionRun | None:
     lock.  Idempotent: a second run with the same rules finds nothing more to remove.
     Records a RetentionRun and writes one audit entry with the counts.
     """
-    key, token = lock_key(), uuid.uuid4().hex
-    if not cache.add(key, token, timeout=LOCK_SECONDS):
-        log.info("retention already running in %s; skipped", connection.schema_name)
-        return None
-    try:
+    with singleton(LOCK_NAME, LOCK_SECONDS) as held:
+        if not held:
+            log.info("retention already running in %s; skipped", connection.schema_name)
+            return None
         now = now or timezone.now()
         run = RetentionRun.objects.create()
         counts: dict[str, int] = {}
@@ -160,6 +156,3 @@ def run_retention(*, now: datetime | None = None) -> RetentionRun | None:
         audit.record(None, AuditAction.DELETE, object_type="retention", object_id=str(run.pk),
                      detail={"counts": counts, "errors": errors})
         return run
-    finally:
-        if cache.get(key) == token:
-            cache.delete(key)

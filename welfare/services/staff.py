@@ -8,7 +8,6 @@ and an existing user is never duplicated or renamed by an invitation.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -21,11 +20,12 @@ from allauth.account.utils import filter_users_by_email, user_pk_to_url_str
 from allauth.core.context import request_context
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from welfare.locks import advisory_lock
 from welfare.models import MUNICIPAL_ROLES, Role, School, StaffRole, TeachingGroup
 
 INVITATION_TEMPLATE = "welfare/staff/email/invitation"
@@ -48,9 +48,7 @@ class Invitation:
 
 def _lock_user(user_id: int) -> None:
     """Serialise concurrent changes to one person's grants (duplicate check, then insert)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)",
-                       [zlib.crc32(connection.schema_name.encode()) & 0x7FFFFFFF, int(user_id) & 0x7FFFFFFF])
+    advisory_lock("staff-grants", user_id)
 
 
 def _grant(user, role: str, school: School | None, groups: Iterable[TeachingGroup], by) -> StaffRole:

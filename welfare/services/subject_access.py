@@ -11,7 +11,6 @@ The principal answers data-subject requests (domain.md §1.3, [ESPOO-PRIV]); the
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 from welfare import registry
 from welfare.models import AuditEvent, CaseloadAssignment, Student
 from welfare.registry import Section
+from welfare.selectors import user_names
 
 SCHEMA = "yhdessa.subject-access"
 SCHEMA_VERSION = 1
@@ -62,12 +62,6 @@ class SubjectAccessExport:
         return json.dumps(self.as_dict(), cls=DjangoJSONEncoder, ensure_ascii=False, indent=2).encode("utf-8")
 
 
-def _users(user_ids: Iterable[int]) -> dict[int, object]:
-    from welfare.accounts.models import User
-
-    return {user.pk: user for user in User.objects.filter(pk__in=set(user_ids))}
-
-
 def _register_section(student: Student) -> Section:
     group = student.group
     return Section(
@@ -105,13 +99,9 @@ def _guardian_section(student: Student) -> Section:
 
 def _caseload_section(student: Student) -> Section:
     assignments = list(CaseloadAssignment.objects.filter(student=student).order_by("assigned_at", "pk"))
-    users = _users(a.user_id for a in assignments)
-    rows = []
-    for assignment in assignments:
-        user = users.get(assignment.user_id)
-        rows.append({"staff_id": assignment.user_id,
-                     "staff_name": (user.get_full_name() or user.email) if user else None,
-                     "assigned_at": assignment.assigned_at})
+    names = user_names(a.user_id for a in assignments)
+    rows = [{"staff_id": a.user_id, "staff_name": names.get(a.user_id), "assigned_at": a.assigned_at}
+            for a in assignments]
     return Section(
         key="caseload",
         title=_("Welfare staff assigned to the pupil"),

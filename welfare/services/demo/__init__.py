@@ -311,6 +311,15 @@ def municipality_counts() -> dict[str, int]:
     }
 
 
+def seed_modules(today: date) -> None:
+    """Each module app's demo data (``<app>.demo.seed``, idempotent), in the current schema.
+    The apps are named in settings.DEMO_MODULE_SEEDS: welfare imports no module app."""
+    from django.utils.module_loading import import_string
+
+    for path in settings.DEMO_MODULE_SEEDS:
+        import_string(path)(today=today)
+
+
 # --- The whole seed --------------------------------------------------------------------
 
 
@@ -360,6 +369,7 @@ def seed_demo(scale: str = "small", *, today: date | None = None) -> SeedResult:
             if data_created:
                 seed_municipality_data(spec, current, names())
             grant_demo_roles(spec, users, current)
+            seed_modules(today)
             counts = municipality_counts()
         results.append(MunicipalitySeed(
             slug=spec.slug, name=spec.name_fi, schema_created=schema_created, data_created=data_created,
