@@ -34,7 +34,7 @@ CATEGORIES = [("health", 60), ("leave", 15), ("other_explained", 10), ("unexplai
 def seed(*, today: date) -> None:
     if ThresholdPolicy.objects.exists() or AbsenceRecord.objects.exists():
         return
-    year = SchoolYear.objects.filter(start_date__lte=today, end_date__gte=today).first()
+    year = SchoolYear.objects.containing(today)
     if year is None:
         return
     create_policy_from_preset("lape", publish=True)

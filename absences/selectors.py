@@ -75,7 +75,7 @@ def counting_window(version: PolicyVersion, today: date) -> CountingWindow | Non
             return None
         start, end = term.start_date, term.end_date
     else:
-        year = SchoolYear.objects.filter(start_date__lte=today, end_date__gte=today).first()
+        year = SchoolYear.objects.containing(today)
         if year is None:
             return None
         start, end = year.start_date, year.end_date

@@ -80,7 +80,7 @@ def seed(*, today: date) -> None:
     if Clock.objects.exists():
         return
     ensure_default_rings()
-    current = SchoolYear.objects.filter(start_date__lte=today, end_date__gte=today).first()
+    current = SchoolYear.objects.containing(today)
     previous = SchoolYear.objects.filter(end_date__lt=current.start_date).order_by("-start_date").first() \
         if current else None
     schools = list(School.objects.filter(school_type=SchoolType.BASIC).order_by("external_id")[:2])

@@ -35,7 +35,7 @@ def add_followup_activity(*, user, school_id: int, title: str, description: str,
     if not can(user, Action.EDIT_ANNUAL_CLOCK, Target(school_id=school_id)):
         raise PermissionDenied
     school = School.objects.get(pk=school_id)
-    year = SchoolYear.objects.filter(start_date__lte=month, end_date__gte=month).first()
+    year = SchoolYear.objects.containing(month)
     if year is None:
         raise ValueError(f"no school year contains {month}")
     clock, _created = Clock.objects.get_or_create(school=school, school_year=year,

@@ -58,7 +58,7 @@ def editable_schools(user):
 
 
 def current_school_year(today: date) -> SchoolYear | None:
-    return SchoolYear.objects.filter(start_date__lte=today, end_date__gte=today).first()
+    return SchoolYear.objects.containing(today)
 
 
 def rings() -> list[Ring]:

@@ -41,9 +41,8 @@ COVERAGE_ACTIONS = (Action.RECORD_GROUP_SESSION, Action.EDIT_ANNUAL_CLOCK, Actio
 
 def school_year_for(day: date) -> SchoolYear | None:
     """The school year containing ``day``; else the latest that has started; else the first one."""
-    years = SchoolYear.objects.order_by("-start_date")
-    return (years.filter(start_date__lte=day, end_date__gte=day).first()
-            or years.filter(start_date__lte=day).first() or years.last())
+    return (SchoolYear.objects.latest_started(day)
+            or SchoolYear.objects.order_by("start_date").first())
 
 
 def _union_schools(user, actions) -> set[int] | None:

@@ -59,8 +59,20 @@ class School(models.Model):
         return Target(school_id=self.pk)
 
 
+class SchoolYearQuerySet(models.QuerySet):
+    def containing(self, day) -> SchoolYear | None:
+        """The school year ``day`` falls in; None in the summer between two years."""
+        return self.filter(start_date__lte=day, end_date__gte=day).order_by("-start_date").first()
+
+    def latest_started(self, day) -> SchoolYear | None:
+        """The school year containing ``day``, else (summer) the one that ended last."""
+        return self.filter(start_date__lte=day).order_by("-start_date").first()
+
+
 class SchoolYear(models.Model):
     """A school year (lukuvuosi), e.g. 2026–2027. Dates are data (domain.md A7)."""
+
+    objects = SchoolYearQuerySet.as_manager()
 
     name = models.CharField(_("name"), max_length=20, unique=True)
     start_date = models.DateField(_("start date"))

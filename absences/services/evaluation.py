@@ -71,8 +71,9 @@ from absences.models import (
     ThresholdUnit,
 )
 from absences.selectors import CountingWindow, active_policy_version, counting_window
-from welfare.models import MunicipalSettings, Role, StaffRole, TeachingGroup
-from welfare.policy import WELFARE_STAFF
+from welfare import policy
+from welfare.models import Role, TeachingGroup
+from welfare.policy import Action, Target
 from welfare.services import notifications
 
 log = logging.getLogger(__name__)
@@ -445,31 +446,21 @@ def _raise(version, window, candidates: list[Candidate], today: date, result: Ev
 
 
 def _recipients_finder(candidates: list[Candidate]):
-    """A function (candidate, roles) → user ids holding one of ``roles`` for that pupil: at the
-    pupil's school; a class teacher only for their own groups; welfare staff only for their
-    caseload when the municipality scopes by caseload."""
-    from welfare.models import CaseloadAssignment
+    """A function (candidate, roles) → ids of the users holding one of ``roles`` who may see the
+    pupil's absences (the policy's rule: the pupil's school; a class teacher only for their own
+    groups; welfare staff only for their caseload when the municipality scopes by caseload).
+    One policy lookup for all candidates per distinct set of roles (a policy has a few steps)."""
+    def target(candidate: Candidate) -> Target:
+        return Target(school_id=candidate.school_id, group_id=candidate.group_id, student_id=candidate.student_id)
 
-    schools = {c.school_id for c in candidates}
-    grants = defaultdict(list)
-    for grant in StaffRole.objects.active().filter(school_id__in=schools).prefetch_related("groups"):
-        grants[grant.school_id].append((grant.user_id, grant.role, {g.pk for g in grant.groups.all()}))
-    caseload = None
-    if MunicipalSettings.current().welfare_staff_scope == MunicipalSettings.Scope.CASELOAD:
-        caseload = set(CaseloadAssignment.objects.filter(student_id__in={c.student_id for c in candidates})
-                       .values_list("user_id", "student_id"))
+    targets = [target(c) for c in candidates]
+    by_roles: dict[frozenset, dict[Target, set[int]]] = {}
 
     def find(candidate: Candidate, roles: set[str]) -> set[int]:
-        users = set()
-        for user_id, role, groups in grants[candidate.school_id]:
-            if role not in roles:
-                continue
-            if role == Role.CLASS_TEACHER and candidate.group_id not in groups:
-                continue
-            if role in WELFARE_STAFF and caseload is not None and (user_id, candidate.student_id) not in caseload:
-                continue
-            users.add(user_id)
-        return users
+        key = frozenset(roles)
+        if key not in by_roles:
+            by_roles[key] = policy.holders(Action.VIEW_PUPIL_ABSENCES, targets, roles=key)
+        return by_roles[key][target(candidate)]
 
     return find
 

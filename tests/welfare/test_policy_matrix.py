@@ -103,6 +103,39 @@ def test_role_by_action_matrix(world, espoo, vantaa, action):
         policy.forget_roles(user)
 
 
+@pytest.mark.parametrize("action", [Action.VIEW_PUPIL_ABSENCES, Action.OPEN_ABSENCE_CASE, Action.VIEW_SCHOOL])
+def test_holders_names_exactly_the_users_can_allows(world, espoo, action):
+    """Notifications are addressed with policy.holders(): the batch answer must be can()'s."""
+    from welfare.models import CaseloadAssignment, MunicipalSettings
+
+    own_group_pupil, other_group_pupil, other_school_pupil = world["pupils"]
+    with schema_context(espoo.schema_name):
+        CaseloadAssignment.objects.create(user_id=world["users"][Role.PSYCHOLOGIST].pk, student=own_group_pupil)
+        for scope in ("school", "caseload"):
+            MunicipalSettings.objects.update_or_create(pk=1, defaults={"welfare_staff_scope": scope})
+            targets = {pupil: policy.target_of(pupil) for pupil in world["pupils"]}
+            answer = policy.holders(action, targets.values())
+            for pupil, target in targets.items():
+                expected = set()
+                for user in world["users"].values():
+                    policy.forget_roles(user)
+                    if policy.can(user, action, pupil):
+                        expected.add(user.pk)
+                assert answer[target] == expected, (scope, pupil)
+            assert answer[targets[other_school_pupil]] == (
+                {world["users"][r].pk for r in (Role.MUNICIPAL_COORDINATOR, Role.MUNICIPAL_ADMIN,
+                                                Role.DATA_PROTECTION_OFFICER)} if action == Action.VIEW_SCHOOL
+                else set())
+        # only the roles asked for; a deactivated account is nobody's recipient
+        teacher = world["users"][Role.CLASS_TEACHER]
+        only = policy.holders(action, [targets[own_group_pupil]], roles={Role.CLASS_TEACHER})
+        assert only[targets[own_group_pupil]] == {teacher.pk}
+        teacher.is_active = False
+        teacher.save(update_fields=["is_active"])
+        only = policy.holders(action, [targets[own_group_pupil]], roles={Role.CLASS_TEACHER})
+        assert only[targets[own_group_pupil]] == set()
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_pupil_lists_are_filtered_by_the_same_rules(world, espoo, vantaa, role):
     own_group_pupil, other_group_pupil, other_school_pupil = world["pupils"]

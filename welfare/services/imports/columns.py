@@ -165,7 +165,7 @@ def default_school_year(today: datetime.date | None = None) -> SchoolYear | None
     """The school year containing today, else the latest one (None when there is none)."""
     today = today or timezone.localdate()
     return (
-        SchoolYear.objects.filter(start_date__lte=today, end_date__gte=today).first()
+        SchoolYear.objects.containing(today)
         or SchoolYear.objects.order_by("-start_date").first()
     )
 
