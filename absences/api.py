@@ -117,7 +117,7 @@ class AbsenceRecordViewSet(AuditedViewSetMixin, mixins.ListModelMixin, viewsets.
     serializer_class = AbsenceRecordSerializer
 
     def get_queryset(self):
-        queryset = AbsenceRecord.objects.select_related("category").order_by("-date", "student_id", "id")
+        queryset = AbsenceRecord.objects.select_related("category").order_by("-date", "student_id", "category_id")
         return policy.filter_queryset(self.request.user, Action.VIEW_PUPIL_ABSENCES, queryset,
                                       school="student__school", group="student__group", student="student")
 

@@ -97,7 +97,7 @@ class AbsenceRecordSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AbsenceRecord
-        fields = ["id", "student", "date", "category", "hours", "source_import"]
+        fields = ["student", "date", "category", "hours", "source_import"]  # the key: student, date, category
         read_only_fields = fields
 
 

@@ -198,11 +198,16 @@ def record_session(session: GroupSession, *, user, status: str, not_held_reason:
 
 
 def delete_session(session: GroupSession) -> None:
-    """Remove a session (e.g. one planned by mistake) with its staff, follow-ups and feedback.
+    """Remove a session planned by mistake (with its staff). A session already recorded, or one
+    pupils have answered, is the school's history: it stays (record it as not held instead).
     Callers have checked RECORD_GROUP_SESSION on the session's school."""
     with transaction.atomic():
-        school_id = session.school_id
-        session.delete()
+        locked = GroupSession.objects.select_for_update().get(pk=session.pk)
+        if locked.status != SessionStatus.PLANNED or locked.feedback.exists() or locked.follow_ups.exists():
+            raise ValidationError(_("Only a planned session without feedback or follow-ups can be removed; "
+                                    "record it as not held instead."))
+        school_id = locked.school_id
+        locked.delete()
         rollups.refresh([school_id])
 
 

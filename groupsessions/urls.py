@@ -12,6 +12,7 @@ urlpatterns = [
     path("groups/<int:group_pk>/plan/", views.plan, name="plan"),
     path("sessions/<int:pk>/", views.session_detail, name="session"),
     path("sessions/<int:pk>/edit/", views.edit, name="edit"),
+    path("sessions/<int:pk>/delete/", views.delete, name="delete"),
     path("sessions/<int:pk>/record/", views.record, name="record"),
     path("sessions/<int:pk>/qr/", views.qr_page, name="qr"),
     path("sessions/<int:pk>/follow-ups/", views.add_follow_up, name="add_follow_up"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -172,6 +173,24 @@ def plan(request, group_pk: int):
 
 def _session(pk: int) -> GroupSession:
     return get_object_or_404(GroupSession.objects.select_related("cohort_group__school_year", "school"), pk=pk)
+
+
+@require_POST
+@permission_required(Action.RECORD_GROUP_SESSION)
+def delete(request, pk: int):
+    """Remove a session planned by mistake."""
+    session = _session(pk)
+    policy.require(request.user, Action.RECORD_GROUP_SESSION, session)
+    back = reverse("groupsessions:school", args=[session.school_id]) + f"?year={session.cohort_group.school_year_id}"
+    try:
+        with transaction.atomic():
+            audit.record(request, AuditAction.DELETE, obj=session)
+            services.delete_session(session)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("groupsessions:session", pk=pk)
+    messages.success(request, _("The planned session was removed."))
+    return redirect(back)
 
 
 @never_cache

@@ -43,13 +43,18 @@ def _student_id(obj) -> int | None:
     return getattr(obj, "student_id", None)
 
 
+def _object_id(pk) -> str:
+    """A key as text; a composite key (e.g. an absence record's pupil, date, category) joined by "/"."""
+    return "/".join(str(part) for part in pk) if isinstance(pk, tuple) else str(pk)
+
+
 def _event(request, action, *, obj=None, object_type="", object_id="", student_id=None, detail=None,
            user=None) -> AuditEvent:
     user = user if user is not None else getattr(request, "user", None)
     authenticated = bool(user is not None and getattr(user, "is_authenticated", False))
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
-        object_id = object_id or str(obj.pk)
+        object_id = object_id or _object_id(obj.pk)
         student_id = student_id if student_id is not None else _student_id(obj)
     return AuditEvent(
         user_id=user.pk if authenticated else None,

@@ -206,3 +206,29 @@ def test_when_the_annual_clock_refuses_the_follow_up_stays(espoo, world, monkeyp
     with schema_context(espoo.schema_name):
         follow_up.refresh_from_db()
         assert follow_up.clock_url == ""
+
+
+def test_a_session_planned_by_mistake_is_removed_a_recorded_one_stays(espoo, world):
+    from tests.groupsessions.factories import FeedbackResponseFactory
+
+    with schema_context(espoo.schema_name):
+        mistake = GroupSessionFactory(cohort_group=world["g7a"])
+        answered = GroupSessionFactory(cohort_group=world["g7a"])
+        FeedbackResponseFactory(session=answered)
+        held = GroupSessionFactory(cohort_group=world["g7a"], status=SessionStatus.NOT_HELD, not_held_reason="moved")
+    teacher = client_for(espoo, world["users"][Role.CLASS_TEACHER])
+    assert teacher.post(f"/group-sessions/sessions/{mistake.pk}/delete/").status_code == 403
+    client = client_for(espoo, world["users"][Role.SCHOOL_SOCIAL_WORKER])
+    page = client.get(f"/group-sessions/sessions/{mistake.pk}/").content.decode()
+    assert "Remove this planned session" in page
+    assert "Remove this planned session" not in client.get(f"/group-sessions/sessions/{answered.pk}/").content.decode()
+    assert client.get(f"/group-sessions/sessions/{mistake.pk}/delete/").status_code == 405
+    response = client.post(f"/group-sessions/sessions/{mistake.pk}/delete/", follow=True)
+    assert "The planned session was removed." in response.content.decode()
+    for kept in (answered, held):
+        response = client.post(f"/group-sessions/sessions/{kept.pk}/delete/", follow=True)
+        assert "record it as not held instead" in response.content.decode()
+    with schema_context(espoo.schema_name):
+        assert set(GroupSession.objects.values_list("pk", flat=True)) == {answered.pk, held.pk}
+        assert AuditEvent.objects.filter(action=AuditAction.DELETE, object_id=str(mistake.pk)).count() == 1
+        assert not AuditEvent.objects.filter(action=AuditAction.DELETE, object_id=str(answered.pk)).exists()
