@@ -266,7 +266,11 @@ def holders(action: Action, targets, *, roles=None) -> dict[Target, set[int]]:
             student_id__in={t.student_id for t in targets if t.student_id is not None},
             user_id__in={g.user_id for g in grants}).values_list("user_id", "student_id"))
         in_caseload_of = lambda user_id: lambda student_id: (user_id, student_id) in pairs  # noqa: E731
-    return {target: {grant.user_id for grant in grants
+    by_school: dict[int | None, list[StaffRole]] = {}
+    for grant in grants:
+        by_school.setdefault(grant.school_id, []).append(grant)
+    municipal = by_school.get(None, [])
+    return {target: {grant.user_id for grant in (*by_school.get(target.school_id, ()), *municipal)
                      if _covers(grant, rules[grant.role], target, in_caseload_of(grant.user_id))}
             for target in targets}
 
