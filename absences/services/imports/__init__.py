@@ -269,7 +269,9 @@ def run_import(import_id: int, *, evaluate: bool = True) -> AbsenceImport:
 
 def _merge(stage: Stage, record: AbsenceImport, outcome, evaluate: bool) -> None:
     """The one write transaction of an import (the caller holds transaction.atomic())."""
-    result = stage.merge(record.pk, outcome.range_start, outcome.range_end, outcome.rows)
+    student_ids = sorted(int(pk) for pk in outcome.student_ids)
+    result = stage.merge(record.pk, outcome.range_start, outcome.range_end, outcome.rows,
+                         student_ids=student_ids, category_ids=sorted(outcome.category_ids))
     record.status = AbsenceImport.Status.DONE
     record.progress = 100
     record.finished_at = timezone.now()
@@ -281,7 +283,7 @@ def _merge(stage: Stage, record: AbsenceImport, outcome, evaluate: bool) -> None
     record.errors, record.error_count = [], 0
     record.save()
     if evaluate:
-        _schedule_evaluation(stage.student_ids(), outcome.range_start, outcome.range_end)
+        _schedule_evaluation(student_ids, outcome.range_start, outcome.range_end)
     _audit(record)
 
 

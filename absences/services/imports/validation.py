@@ -37,6 +37,8 @@ class Outcome:
     errors: list[dict] = field(default_factory=list)
     range_start: datetime.date | None = None
     range_end: datetime.date | None = None
+    student_ids: set[str] = field(default_factory=set)  # of the valid rows, as COPY text
+    category_ids: set[int] = field(default_factory=set)
 
     def add(self, line: int | None, column: str, value: str, message: str) -> None:
         self.error_count += 1
@@ -191,6 +193,7 @@ def validate_daily(rows: Iterable[tuple[int, list[str]]], mapping: dict, lookups
     buffer: list[str] = []
     add = outcome.add
     count = 0
+    seen_students, seen_categories = outcome.student_ids, outcome.category_ids
     for line, values in rows:
         count += 1
         if len(values) < width:
@@ -233,6 +236,8 @@ def validate_daily(rows: Iterable[tuple[int, list[str]]], mapping: dict, lookups
                                                           "category": category_text})
             continue
         bitmap[bit >> 3] |= mask
+        seen_students.add(student)
+        seen_categories.add(category)
         day = date[1]
         if first_day is None or day < first_day:
             first_day = day
@@ -293,6 +298,8 @@ def validate_totals(rows: Iterable[tuple[int, list[str]]], mapping: dict, lookup
                 "%(line)s.") % {"student": external_id, "line": seen[key]})
             continue
         seen[key] = line
+        outcome.student_ids.add(student)
+        outcome.category_ids.add(category)
         outcome.range_start = min(outcome.range_start or start[1], start[1])
         outcome.range_end = max(outcome.range_end or end[1], end[1])
         if not outcome.error_count:

@@ -71,12 +71,10 @@ class Stage:
         finally:
             self.cursor.close()
 
-    def student_ids(self) -> list[int]:
-        self.cursor.execute(f"SELECT DISTINCT student_id FROM {STAGE}")
-        return [row[0] for row in self.cursor.fetchall()]
-
-    def merge(self, import_id: int, range_start, range_end, rows: int) -> dict[str, int]:
-        """Apply the staged rows; call inside transaction.atomic(). Returns the counts."""
+    def merge(self, import_id: int, range_start, range_end, rows: int, *, student_ids: list[int],
+              category_ids: list[int]) -> dict[str, int]:
+        """Apply the staged rows; call inside transaction.atomic(). ``rows`` rows were staged,
+        of the pupils and categories given (validation collected them). Returns the counts."""
         cursor = self.cursor
         advisory_lock("absence-import")
         cursor.execute(f"ANALYZE {STAGE}")
@@ -85,45 +83,41 @@ class Stage:
             # nested loops over millions of rows; fresh statistics cost a second at most.
             cursor.execute(f"ANALYZE {TARGET[self.kind]}")
         if self.kind == "daily":
-            self._lock_references()
-            return self._merge_daily(import_id, range_start, range_end)
+            self._lock_references(student_ids, category_ids)
+            return self._merge_daily(import_id, range_start, range_end, rows, student_ids)
         return self._merge_totals(import_id)
 
-    def _lock_references(self) -> None:
+    def _lock_references(self, student_ids: list[int], category_ids: list[int]) -> None:
         """What the foreign-key triggers absences_absencerecord does not have would do, once per
         pupil and category instead of once per row: lock the referenced rows against deletion until
         commit and make sure they still exist (validation saw them; a pupil deleted since then
         aborts the import instead of leaving orphan rows)."""
         cursor = self.cursor
-        for table, column in (("welfare_student", "student_id"), ("absences_absencecategory", "category_id")):
+        for table, ids in (("welfare_student", student_ids), ("absences_absencecategory", category_ids)):
             cursor.execute(f"""
-                WITH wanted AS (SELECT DISTINCT {column} AS id FROM {STAGE}),
-                     locked AS (SELECT t.id FROM {table} t JOIN wanted w ON w.id = t.id FOR KEY SHARE OF t)
-                SELECT (SELECT count(*) FROM wanted) - (SELECT count(*) FROM locked)""")
-            missing = cursor.fetchone()[0]
+                SELECT count(*) FROM (SELECT id FROM {table} WHERE id = ANY(%s) FOR KEY SHARE) locked""", [ids])
+            missing = len(ids) - cursor.fetchone()[0]
             if missing:
                 raise ReferencesChanged(f"{missing} {table} rows were deleted during the import")
 
-    def _merge_daily(self, import_id, range_start, range_end) -> dict[str, int]:
+    def _merge_daily(self, import_id, range_start, range_end, staged: int, student_ids: list[int]) -> dict[str, int]:
         cursor = self.cursor
         in_range = [range_start, range_end]
         cursor.execute(f"""
             DELETE FROM absences_absencerecord r
              WHERE r.date BETWEEN %s AND %s
-               AND r.student_id IN (SELECT student_id FROM {STAGE})
+               AND r.student_id = ANY(%s)
                AND NOT EXISTS (SELECT 1 FROM {STAGE} s
                                 WHERE s.student_id = r.student_id AND s.date = r.date
-                                  AND s.category_id = r.category_id)""", in_range)
+                                  AND s.category_id = r.category_id)""", [*in_range, student_ids])
         removed = cursor.rowcount
         # After the delete, the rows left in the range for these pupils are exactly the file's rows
         # already stored. None (a first import): one plain INSERT, the fastest. All of them (a
         # re-import): only changed hours are updated. Otherwise stored rows conflict and are skipped.
-        cursor.execute(f"""
+        cursor.execute("""
             SELECT count(*) FROM absences_absencerecord
-             WHERE date BETWEEN %s AND %s AND student_id IN (SELECT student_id FROM {STAGE})""", in_range)
+             WHERE date BETWEEN %s AND %s AND student_id = ANY(%s)""", [*in_range, student_ids])
         stored = cursor.fetchone()[0]
-        cursor.execute(f"SELECT count(*) FROM {STAGE}")
-        staged = cursor.fetchone()[0]
         replaced = created = 0
         if stored:
             cursor.execute(f"""
