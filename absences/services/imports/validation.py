@@ -131,6 +131,8 @@ class _DateChecker:
 
 
 def _hours_checker(maximum: Decimal) -> Callable:
+    """A function text → (hours as text for COPY,) or an error message; its ``cache`` attribute
+    holds every spelling seen (the hot loop reads it first)."""
     cache: dict[str, str | tuple] = {}
 
     def check(text: str):
@@ -162,6 +164,7 @@ def _hours_checker(maximum: Decimal) -> Callable:
         cache[text] = hit
         return hit
 
+    check.cache = cache
     return check
 
 
@@ -194,6 +197,7 @@ def validate_daily(rows: Iterable[tuple[int, list[str]]], mapping: dict, lookups
     add = outcome.add
     count = 0
     seen_students, seen_categories = outcome.student_ids, outcome.category_ids
+    date_cache, hours_cache = check_date.cache, check_hours.cache
     for line, values in rows:
         count += 1
         if len(values) < width:
@@ -202,40 +206,36 @@ def validate_daily(rows: Iterable[tuple[int, list[str]]], mapping: dict, lookups
         date_text = values[di].strip()
         hours_text = values[hi].strip()
         category_text = values[ci].strip()
-        valid = True
+        # The common case first: every value already seen and valid (dict hits, no calls).
         student = students.get(external_id)
-        if student is None:
-            valid = False
-            _student_error(add, line, s_name, external_id, foreign)
-        date = check_date(date_text)
-        if date.__class__ is str:
-            valid = False
-            add(line, d_name, date_text, date)
-        hours = check_hours(hours_text)
-        if hours.__class__ is str:
-            valid = False
-            add(line, h_name, hours_text, hours)
+        date = date_cache.get(date_text) or check_date(date_text)
+        hours = hours_cache.get(hours_text) or check_hours(hours_text)
         category = raw_categories.get(category_text, 0)
         if category == 0:
             category = raw_categories[category_text] = categories.get(norm(category_text))
-        if category is None:
-            valid = False
-            add(line, c_name, category_text, _unknown_category(category_text))
-        if not valid:
+        if student is None or category is None or date.__class__ is str or hours.__class__ is str:
+            if student is None:
+                _student_error(add, line, s_name, external_id, foreign)
+            if date.__class__ is str:
+                add(line, d_name, date_text, date)
+            if hours.__class__ is str:
+                add(line, h_name, hours_text, hours)
+            if category is None:
+                add(line, c_name, category_text, _unknown_category(category_text))
             continue
         if bitmap is None:
             year = check_date.year
             days = (year.end_date - year.start_date).days + 1
             bitmap = bytearray((len(students) * days * n_categories + 7) // 8)
         bit = (index[external_id] * days + date[2]) * n_categories + category_index[category]
-        mask = 1 << (bit & 7)
-        if bitmap[bit >> 3] & mask:
+        byte, mask = bit >> 3, 1 << (bit & 7)
+        if bitmap[byte] & mask:
             add(line, s_name, external_id, _(
                 "Pupil %(student)s has a second row for %(date)s in category %(category)s: each pupil, date and "
                 "category may appear once in a file.") % {"student": external_id, "date": date_text,
                                                           "category": category_text})
             continue
-        bitmap[bit >> 3] |= mask
+        bitmap[byte] |= mask
         seen_students.add(student)
         seen_categories.add(category)
         day = date[1]
