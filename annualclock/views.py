@@ -8,9 +8,11 @@ reads are not audited; changes are (welfare.audit, CREATE/UPDATE/DELETE).
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -103,8 +105,8 @@ def clock_new(request):
     return render(request, "annualclock/clock_new.html", {"form": form})
 
 
-def _clock_page_context(request, clock: Clock) -> dict:
-    filters = selectors.Filters.from_query(request.GET)
+def _clock_page_context(request, clock: Clock, params=None) -> dict:
+    filters = selectors.Filters.from_query(request.GET if params is None else params)
     queryset = filters.apply(clock.activities.all(), request.user)
     placed = selectors.placed_activities(clock, queryset)
     entries = [] if filters.active else selectors.provider_entries(clock)
@@ -220,9 +222,12 @@ def activity_edit(request, pk: int):
 
 
 def _row_response(request, activity: Activity):
-    """The activity's row of the month list, and the wheel again out of band (both change).
+    """The activity's row of the month list, with the wheel and the month list again out of band
+    (an edit may move the activity to another month, or out of what the page is filtered to).
+    The page's filters are read from the page's own address, which htmx sends with the request.
     ``activity`` was loaded (and authorised) by ``_activity``; the row is built afresh from the clock."""
-    context = _clock_page_context(request, activity.clock)
+    page_query = urlsplit(request.htmx.current_url or "").query if request.htmx else ""
+    context = _clock_page_context(request, activity.clock, QueryDict(page_query))
     item = next((item for group in context["months"] for item in group.items if item.key == f"activity-{activity.pk}"),
                 None)
     context.update({"item": item, "oob_wheel": True})

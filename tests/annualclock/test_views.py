@@ -181,3 +181,56 @@ def sessions_provider(school_id, start, end):
     return [ClockEntry(source="groupsessions", ring_label="Ryhmäkeskustelut", key="session-42",
                        title="Ryhmäkeskustelu 7A", start=datetime.date(2026, 9, 10), end=datetime.date(2026, 9, 10),
                        url="/group-sessions/sessions/42/", status="Pidetty")]
+
+
+def _inline_edit_data(activity, **changes) -> dict:
+    """What the inline edit form posts, as the browser would send it (the form's own prefix)."""
+    from annualclock.forms import ActivityForm
+
+    form = ActivityForm(instance=activity, prefix=f"edit-{activity.pk}")
+    data = {}
+    for name in form.fields:
+        value = changes.get(name, form[name].value())
+        if value is None or value is False:
+            continue
+        key = form.add_prefix(name)
+        if value is True:
+            data[key] = "on"
+        elif isinstance(value, (list, tuple)):
+            data[key] = [str(v) for v in value]
+        else:
+            data[key] = str(value)
+    return data
+
+
+def test_inline_edit_on_a_filtered_page_keeps_the_filter(espoo, world, client_for):
+    """An activity edited out of the ring the page shows leaves the list and the wheel; one moved
+    to another month is listed under that month (the list comes back out of band)."""
+    with schema_context(espoo.schema_name):
+        communal, safety = ring("communal"), ring("safety")
+        moved = ActivityFactory(clock=world.clock, ring=communal, title_fi="Siirtyvä", month_start=9, month_end=9)
+        stays = ActivityFactory(clock=world.clock, ring=communal, title_fi="Pysyvä", month_start=10, month_end=10)
+        other = ActivityFactory(clock=world.clock, ring=safety, title_fi="Turvakävely", month_start=10, month_end=10)
+        to_safety = _inline_edit_data(moved, ring=safety.pk)
+        to_march = _inline_edit_data(stays, month_start=3, month_end=3)
+    client = client_for(world.principal)
+    page = f"http://espoo.localhost/annual-clock/clocks/{world.clock.pk}/?ring={communal.pk}"
+    headers = {"HX-Request": "true", "HX-Current-URL": page}
+
+    response = client.post(f"/annual-clock/activities/{moved.pk}/edit/", to_safety, headers=headers)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'id="row-activity-{moved.pk}"' not in html and f'id="wheel-activity-{moved.pk}"' not in html
+    assert f'id="row-activity-{stays.pk}"' in html  # the filtered list, out of band
+    assert f'id="row-activity-{other.pk}"' not in html and f'id="wheel-activity-{other.pk}"' not in html
+
+    response = client.post(f"/annual-clock/activities/{stays.pk}/edit/", to_march, headers=headers)
+    html = response.content.decode()
+    month_list = html[html.index('id="month-list" hx-swap-oob="true"'):]
+    march = month_list.index('id="month-3"')
+    assert month_list.index(f'id="row-activity-{stays.pk}"') > march  # listed under March now
+    assert 'id="month-4"' not in month_list or month_list.index(f'id="row-activity-{stays.pk}"') < month_list.index('id="month-4"')
+    with schema_context(espoo.schema_name):
+        moved.refresh_from_db()
+        stays.refresh_from_db()
+        assert moved.ring_id == safety.pk and (stays.month_start, stays.month_end) == (3, 3)
