@@ -90,6 +90,21 @@ def add_cohort_group(*, user, school, school_year: SchoolYear, teaching_group: T
         raise ValidationError({"name": _("A group with this name is already among the groups to meet.")}) from None
 
 
+def remove_cohort_group(group: CohortGroup) -> None:
+    """Remove a group the school added by hand by mistake. Groups from the register are the
+    law's list and stay; a group with a session (of any status) is history and stays.
+    Callers have checked RECORD_GROUP_SESSION on the group's school."""
+    with transaction.atomic():
+        locked = CohortGroup.objects.select_for_update().get(pk=group.pk)
+        if locked.source != CohortGroup.Source.MANUAL:
+            raise ValidationError(_("Groups from the student register cannot be removed."))
+        if locked.sessions.exists():
+            raise ValidationError(_("The group has a session: it stays among the groups to meet."))
+        school_id = locked.school_id
+        locked.delete()
+        rollups.refresh([school_id])
+
+
 @dataclass(frozen=True)
 class StaffPick:
     user_id: int

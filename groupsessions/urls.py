@@ -10,6 +10,7 @@ urlpatterns = [
     path("schools/<int:pk>/", views.school_view, name="school"),
     path("schools/<int:pk>/groups/", views.add_group, name="add_group"),
     path("groups/<int:group_pk>/plan/", views.plan, name="plan"),
+    path("groups/<int:group_pk>/remove/", views.remove_group, name="remove_group"),
     path("sessions/<int:pk>/", views.session_detail, name="session"),
     path("sessions/<int:pk>/edit/", views.edit, name="edit"),
     path("sessions/<int:pk>/delete/", views.delete, name="delete"),

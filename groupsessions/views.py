@@ -123,6 +123,24 @@ def add_group(request, pk: int):
     return redirect(f"{reverse('groupsessions:school', args=[school.pk])}?year={school_year.pk}")
 
 
+@require_POST
+@permission_required(Action.RECORD_GROUP_SESSION)
+def remove_group(request, group_pk: int):
+    """Remove a group added by hand by mistake (one without sessions)."""
+    group = get_object_or_404(CohortGroup.objects.select_related("school"), pk=group_pk)
+    policy.require(request.user, Action.RECORD_GROUP_SESSION, group)
+    back = f"{reverse('groupsessions:school', args=[group.school_id])}?year={group.school_year_id}"
+    try:
+        with transaction.atomic():
+            audit.record(request, AuditAction.DELETE, obj=group, detail={"view": "group_session_remove_group"})
+            services.remove_cohort_group(group)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("%(group)s was removed from the groups to meet.") % {"group": group.name})
+    return redirect(back)
+
+
 def _handle_plan(request, *, school, cohort_group, session=None):
     options = selectors.staff_options(school)
     if request.method == "POST":

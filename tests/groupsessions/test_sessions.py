@@ -232,3 +232,32 @@ def test_a_session_planned_by_mistake_is_removed_a_recorded_one_stays(espoo, wor
         assert set(GroupSession.objects.values_list("pk", flat=True)) == {answered.pk, held.pk}
         assert AuditEvent.objects.filter(action=AuditAction.DELETE, object_id=str(mistake.pk)).count() == 1
         assert not AuditEvent.objects.filter(action=AuditAction.DELETE, object_id=str(answered.pk)).exists()
+
+
+def test_a_group_added_by_mistake_is_removed_register_groups_and_groups_with_sessions_stay(espoo, world):
+    from groupsessions.models import CohortGroup
+    from tests.groupsessions.factories import CohortGroupFactory
+
+    with schema_context(espoo.schema_name):
+        mistake = CohortGroupFactory(school=world["school"], school_year=world["year"], name="VALMA-typo")
+        used = CohortGroupFactory(school=world["school"], school_year=world["year"], name="Valmistava")
+        GroupSessionFactory(cohort_group=used)
+    client = client_for(espoo, world["users"][Role.SCHOOL_SOCIAL_WORKER])
+    page = client.get(f"/group-sessions/schools/{world['school'].pk}/?year={world['year'].pk}").content.decode()
+    assert f"/group-sessions/groups/{mistake.pk}/remove/" in page
+    assert f"/group-sessions/groups/{world['g7a'].pk}/remove/" not in page  # from the register
+    other = client_for(espoo, world["other_kuraattori"])
+    assert other.post(f"/group-sessions/groups/{mistake.pk}/remove/").status_code == 403  # another school's staff
+
+    response = client.post(f"/group-sessions/groups/{mistake.pk}/remove/", follow=True)
+    assert "VALMA-typo was removed from the groups to meet." in response.content.decode()
+    refused = {
+        used.pk: "The group has a session",
+        world["g7a"].pk: "Groups from the student register cannot be removed.",
+    }
+    for pk, message in refused.items():
+        assert message in client.post(f"/group-sessions/groups/{pk}/remove/", follow=True).content.decode()
+    with schema_context(espoo.schema_name):
+        assert not CohortGroup.objects.filter(pk=mistake.pk).exists()
+        assert CohortGroup.objects.filter(pk__in=[used.pk, world["g7a"].pk]).count() == 2
+        assert AuditEvent.objects.filter(action=AuditAction.DELETE, object_id=str(mistake.pk)).count() == 1
