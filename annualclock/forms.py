@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import re
+from types import SimpleNamespace
+
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from annualclock.models import SCHOOL_YEAR_MONTHS, Activity, ClockTemplate, Evaluation, Status
+from annualclock.models import (
+    SCHOOL_YEAR_MONTHS,
+    Activity,
+    ClockSettings,
+    ClockTemplate,
+    Evaluation,
+    Ring,
+    Status,
+    localized,
+)
 from annualclock.presentation import month_name
 from welfare.models import SchoolYear
 
@@ -132,3 +145,110 @@ class NewClockForm(forms.Form):
                     for c in earlier_clocks]
         choices.append(("empty", _("An empty clock")))
         self.fields["source"].choices = choices
+
+
+# --- The coordinator's settings (annualclock.views_settings) -----------------------------------
+
+COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+MIN_CONTRAST = 4.5  # WCAG 2.1 AA for normal text (1.4.3)
+
+
+def contrast_with_white(color: str) -> float:
+    """The WCAG 2.1 contrast ratio of white text on ``color`` ("#rrggbb"): 1 … 21."""
+    channels = []
+    for start in (1, 3, 5):
+        value = int(color[start:start + 2], 16) / 255
+        channels.append(value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4)
+    luminance = 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+    return 1.05 / (luminance + 0.05)
+
+
+class ClockSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ClockSettings
+        fields = ["reminder_days"]
+        labels = {"reminder_days": _("Reminder days before an activity")}
+        help_texts = {"reminder_days": _(
+            "The owners of an activity get a reminder (a notification and an e-mail) this many days before it "
+            "starts, from 1 to 60 days. A school's own clock may set its own number; otherwise this one is used.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["reminder_days"]
+        field.validators = [*field.validators, MinValueValidator(1), MaxValueValidator(60)]
+        field.widget.attrs.update({"min": 1, "max": 60})
+
+
+RING_FIELDS = ["name_fi", "name_sv", "name_en", "color", "position", "active"]
+
+
+class RingForm(forms.ModelForm):
+    """One ring's row. The blank extra row (no ``pk``) counts only when its Finnish name is given."""
+
+    class Meta:
+        model = Ring
+        fields = RING_FIELDS
+        widgets = {"color": forms.TextInput(attrs={"type": "color"})}
+        help_texts = {"active": _("Untick to hide the ring from new activities. Activities that already "
+                                  "have it keep it.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["position"].widget.attrs.update({"min": 0, "max": 999})
+        self.fields["position"].validators.append(MaxValueValidator(999))
+        self.fields["color"].widget.attrs.pop("maxlength", None)  # not an attribute of a colour input
+        self.fields["color"].help_text = _("White text must stay readable on it (contrast at least 4.5:1).")
+
+    @property
+    def is_new(self) -> bool:
+        return self.instance.pk is None
+
+    def has_changed(self) -> bool:
+        if self.is_new and not (self.data.get(self.add_prefix("name_fi")) or "").strip():
+            return False  # the blank row without a Finnish name is ignored
+        return super().has_changed()
+
+    def ring_label(self) -> str:
+        """The ring as the coordinator knows it: its saved name in the user's language (the new
+        row: the Finnish name typed), not a half-edited one."""
+        if self.is_new:
+            name = (self.data.get(self.add_prefix("name_fi")) or "").strip() if self.is_bound else ""
+            return name or str(_("New ring"))
+        return localized(SimpleNamespace(**self.initial), "name") or self.instance.code
+
+    def clean_color(self):
+        color = (self.cleaned_data.get("color") or "").strip()
+        if not COLOR_RE.match(color):
+            raise ValidationError(_("Give the colour of %(ring)s as #rrggbb, e.g. #1f5f8b.")
+                                  % {"ring": self.ring_label()}, code="format")
+        ratio = contrast_with_white(color)
+        if ratio < MIN_CONTRAST:
+            raise ValidationError(
+                _("The colour %(color)s of %(ring)s is too light: white text on it has a contrast of only "
+                  "%(ratio)s:1, and at least 4.5:1 is needed. Choose a darker colour.")
+                % {"color": color.lower(), "ring": self.ring_label(), "ratio": number_format(ratio, 2)},
+                code="contrast")
+        return color.lower()
+
+
+class BaseRingFormSet(forms.BaseModelFormSet):
+    def non_field_errors(self) -> list[str]:
+        """Every error of the rows, each naming its ring, for the error summary
+        (templates/includes/form_errors.html reads ``errors`` and ``non_field_errors``)."""
+        lines = list(self.non_form_errors())
+        for form in self.forms:
+            label = form.ring_label()
+            for name, errors in form.errors.items():
+                field_label = form.fields[name].label if name in form.fields else ""
+                for error in errors:
+                    if label in error:
+                        lines.append(error)
+                    elif field_label:
+                        lines.append(f"{label} – {field_label}: {error}")
+                    else:
+                        lines.append(f"{label}: {error}")
+        return lines
+
+
+RingFormSet = forms.modelformset_factory(Ring, form=RingForm, formset=BaseRingFormSet, fields=RING_FIELDS, extra=1,
+                                         can_delete=False, max_num=200, validate_max=True)

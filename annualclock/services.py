@@ -16,15 +16,18 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from annualclock import rollups
 from annualclock.models import (
     COPY_FIELDS,
     Activity,
     Clock,
+    ClockSettings,
     ClockTemplate,
     Evaluation,
     FeedToken,
+    Ring,
     SchoolYear,
     Status,
     token_hash,
@@ -191,3 +194,60 @@ def regenerate_feed(feed: FeedToken, *, user) -> tuple[FeedToken, str]:
     """Revoke a feed and make a new one of the same kind (new address). Callers: the feed's owner."""
     revoke_feed(feed, user=user)
     return create_feed(user=user, kind=feed.kind, clock=feed.clock)
+
+
+# --- The municipality's settings (the coordinator) ---------------------------------------------
+
+def _lock_settings() -> ClockSettings:
+    ClockSettings.current()  # the row exists before it is locked
+    return ClockSettings.objects.select_for_update().get(pk=1)
+
+
+@transaction.atomic
+def update_clock_settings(*, reminder_days: int, user=None) -> ClockSettings:
+    """The municipality's default reminder days (1–60). Callers: Action.MANAGE_CLOCK_TEMPLATES.
+    Raises ValidationError."""
+    row = _lock_settings()
+    row.reminder_days = reminder_days
+    row.full_clean()
+    row.save(update_fields=["reminder_days"])
+    return row
+
+
+def ring_code(name: str, *, taken: set[str]) -> str:
+    """A new ring's code: its Finnish name as a slug ("Kodin ja koulun yhteistyö" →
+    "kodin-ja-koulun-yhteistyo"), made unique with -2, -3, … (at most 40 characters)."""
+    base = slugify(name)[:34].strip("-") or "ring"
+    code, number = base, 1
+    while code in taken:
+        number += 1
+        code = f"{base}-{number}"
+    return code
+
+
+@transaction.atomic
+def save_rings(rings, *, user=None) -> tuple[list[Ring], list[Ring]]:
+    """Save edited rings and add new ones (no ``pk``: their code comes from the Finnish name).
+    Rings are never deleted here: activities refer to them; ``active=False`` retires one.
+
+    Callers: Action.MANAGE_CLOCK_TEMPLATES. Raises ValidationError (nothing is saved then).
+    Returns (changed, created).
+    """
+    changed, created = [], []
+    rings = list(rings)
+    taken: set[str] = set()
+    if any(ring.pk is None for ring in rings):
+        # The settings row is the lock: two coordinators adding rings at once get unique codes
+        # (the codes are read after the lock, so the other's committed rings are seen).
+        _lock_settings()
+        taken = set(Ring.objects.values_list("code", flat=True))
+    for ring in rings:
+        new = ring.pk is None
+        if new:
+            ring.code = ring_code(ring.name_fi, taken=taken)
+            taken.add(ring.code)
+        ring.color = ring.color.lower()
+        ring.full_clean()
+        ring.save()
+        (created if new else changed).append(ring)
+    return changed, created

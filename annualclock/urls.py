@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from annualclock import views, views_feeds, views_templates
+from annualclock import views, views_feeds, views_settings, views_templates
 
 app_name = "annualclock"
 
@@ -22,6 +22,8 @@ urlpatterns = [
     path("templates/<int:pk>/", views_templates.template_detail, name="template_detail"),
     path("templates/<int:pk>/edit/", views_templates.template_edit, name="template_edit"),
     path("templates/<int:pk>/activities/new/", views_templates.template_activity_new, name="template_activity_new"),
+    # The coordinator's settings: reminder days and the rings of the wheel.
+    path("settings/", views_settings.settings_view, name="settings"),
     # Calendar feeds: the owner's page, and the public address with its secret.
     path("feeds/", views_feeds.feed_list, name="feeds"),
     path("feeds/<int:pk>/revoke/", views_feeds.feed_revoke, name="feed_revoke"),

@@ -72,11 +72,11 @@ class SchoolYearQuerySet(models.QuerySet):
 class SchoolYear(models.Model):
     """A school year (lukuvuosi), e.g. 2026–2027. Dates are data (domain.md A7)."""
 
-    objects = SchoolYearQuerySet.as_manager()
-
     name = models.CharField(_("name"), max_length=20, unique=True)
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"))
+
+    objects = SchoolYearQuerySet.as_manager()
 
     class Meta:
         ordering = ["-start_date"]

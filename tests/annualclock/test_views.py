@@ -227,9 +227,9 @@ def test_inline_edit_on_a_filtered_page_keeps_the_filter(espoo, world, client_fo
     response = client.post(f"/annual-clock/activities/{stays.pk}/edit/", to_march, headers=headers)
     html = response.content.decode()
     month_list = html[html.index('id="month-list" hx-swap-oob="true"'):]
-    march = month_list.index('id="month-3"')
-    assert month_list.index(f'id="row-activity-{stays.pk}"') > march  # listed under March now
-    assert 'id="month-4"' not in month_list or month_list.index(f'id="row-activity-{stays.pk}"') < month_list.index('id="month-4"')
+    row = month_list.index(f'id="row-activity-{stays.pk}"')
+    assert row > month_list.index('id="month-3"')  # listed under March now
+    assert 'id="month-4"' not in month_list or row < month_list.index('id="month-4"')
     with schema_context(espoo.schema_name):
         moved.refresh_from_db()
         stays.refresh_from_db()

@@ -115,3 +115,33 @@ def test_phone_shows_the_list_first_and_the_wheel_scaled(new_page, base_url, clo
     assert shell.horizontal_overflow() <= 0
     assert_accessible(page, "the clock on a phone")
     assert not csp_errors, csp_errors
+
+
+def test_coordinator_settings_page_on_a_phone(new_page, base_url, live_server, espoo, csp_errors):
+    """The coordinator's settings (reminder days, rings) pass axe and fit a 360 px phone; a too-light
+    colour is refused with an error naming the ring."""
+    from django_tenants.utils import schema_context
+
+    from annualclock.defaults import ensure_default_rings
+    from welfare.models import Role
+
+    with schema_context(espoo.schema_name):
+        ensure_default_rings()  # a transactional test before may have emptied the tables
+    coordinator = make_user(espoo, "koordinaattori.clock@example.fi", Role.MUNICIPAL_COORDINATOR,
+                            first_name="Kaisa", last_name="Koordinaattori")
+    page = new_page(locale=ENGLISH, viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    sign_in_with_totp(page, base_url, coordinator)
+    shell = ShellPage(page, base_url).open("/annual-clock/settings/")
+    assert shell.response.status == 200
+    assert shell.heading == "Annual clock settings"
+    assert shell.horizontal_overflow() <= 0
+    assert_accessible(page, "the annual clock settings")
+
+    safety = page.get_by_role("group", name="Ring: Safety")
+    safety.get_by_label("Colour").fill("#ffff00")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save the rings").click()
+    assert "The colour #ffff00 of Safety is too light" in page.locator(".error-summary").inner_text()
+    assert shell.horizontal_overflow() <= 0
+    assert_accessible(page, "the annual clock settings with an error")
+    assert not csp_errors, csp_errors
