@@ -140,12 +140,19 @@ class RegistrationViewSet(EveningScopedViewSet):
 
 
 class PublicRegistrationThrottle(AnonRateThrottle):
-    """Anonymous registrations per address; the rate is PARENT_EVENINGS_API_REGISTRATION_RATE."""
+    """Anonymous registrations per address; the rate is PARENT_EVENINGS_API_REGISTRATION_RATE.
+
+    The address is welfare.audit.client_ip's, as on the public pages: DRF's own ``get_ident``
+    takes the whole X-Forwarded-For header when NUM_PROXIES is unset, so a client could dodge
+    the limit by sending a new header with each request."""
 
     scope = "parent_evening_registration"
 
     def get_rate(self):
         return getattr(settings, "PARENT_EVENINGS_API_REGISTRATION_RATE", "30/hour")
+
+    def get_ident(self, request):
+        return audit.client_ip(request) or "unknown"
 
 
 class AnonymousOrMunicipalityStaff(permissions.BasePermission):

@@ -15,6 +15,7 @@ from parentevenings.models import (
     ParentEvening,
     ParentEveningSettings,
 )
+from parentevenings.services import messaging
 from parentevenings.services.registrations import RegistrationInput
 from welfare.models import School
 
@@ -41,11 +42,9 @@ class RegistrationForm(HoneypotMixin):
         label=_("Accessibility needs (optional)"), required=False, max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("For example a wheelchair place or an induction loop. Do not write health details."))
-    channel = forms.ChoiceField(
-        label=_("Do you want a confirmation and a reminder?"), required=False,
-        choices=[("", _("No, thank you")), (ContactChannel.EMAIL, _("Yes, by email")),
-                 (ContactChannel.SMS, _("Yes, by text message"))],
-        widget=forms.RadioSelect, initial="")
+    CHANNEL_CHOICES = {ContactChannel.EMAIL: _("Yes, by email"), ContactChannel.SMS: _("Yes, by text message")}
+    channel = forms.ChoiceField(label=_("Do you want a confirmation and a reminder?"), required=False,
+                                widget=forms.RadioSelect, initial="")
     contact_name = forms.CharField(label=_("Your name (optional)"), required=False, max_length=200,
                                    widget=forms.TextInput(attrs={"autocomplete": "name"}))
     contact_email = forms.EmailField(label=_("Email"), required=False, max_length=254,
@@ -62,6 +61,14 @@ class RegistrationForm(HoneypotMixin):
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = [(lang.code, f"{lang.native_name} – {lang.name}")
                                            for lang in evening.languages.all()]
+        # Only channels that can send now: text messages (and the phone field) appear once an SMS
+        # operator is configured (messaging.SmsChannel).
+        channels = messaging.available_channels()
+        self.fields["channel"].choices = [("", _("No, thank you")),
+                                          *((name, self.CHANNEL_CHOICES[name]) for name in channels)]
+        self.offers_sms = ContactChannel.SMS in channels
+        if not self.offers_sms:
+            del self.fields["contact_phone"]
         if language:
             self.fields["language"].initial = language
 
@@ -72,7 +79,7 @@ class RegistrationForm(HoneypotMixin):
             interpreter_needed=data["interpreter_needed"], childcare_needed=data["childcare_needed"],
             accessibility_needs=data["accessibility_needs"], channel=data["channel"] or "",
             contact_name=data["contact_name"], contact_email=data["contact_email"],
-            contact_phone=data["contact_phone"], consent=data["consent"],
+            contact_phone=data.get("contact_phone", ""), consent=data["consent"],
         )
 
 

@@ -128,7 +128,8 @@ class PublicRegistrationSerializer(serializers.Serializer):
     interpreter_needed = serializers.BooleanField(default=False)
     childcare_needed = serializers.BooleanField(default=False)
     accessibility_needs = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    channel = serializers.ChoiceField(choices=ContactChannel.choices, required=False, allow_blank=True, default="")
+    channel = serializers.ChoiceField(choices=ContactChannel.choices, required=False, allow_blank=True, default="",
+                                      help_text='"sms" only where an SMS operator is configured.')
     contact_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     contact_email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
     contact_phone = serializers.RegexField(r"^\+?[0-9 ()-]{6,30}$", max_length=30, required=False,

@@ -7,8 +7,10 @@
 * the anonymous feedback form.
 
 Spam protection: a per-address rate limit (django-ratelimit, no third-party captcha) and a
-honeypot field. UI strings come from gettext (fi/sv/en); the evening's texts are content per
-language written by staff.
+honeypot field. The address is welfare.audit.client_ip's (the client behind the reverse proxy when
+the proxy is trusted), not REMOTE_ADDR: behind a proxy that would put every family in one bucket.
+UI strings come from gettext (fi/sv/en); the evening's texts are content per language written
+by staff.
 """
 
 from __future__ import annotations
@@ -29,10 +31,15 @@ from parentevenings.forms import CancelForm, FeedbackForm, RegistrationForm
 from parentevenings.models import RegistrationStatus
 from parentevenings.services import feedback as feedback_services
 from parentevenings.services import registrations as services
+from welfare.audit import client_ip
 
 
 def registration_rate(group, request) -> str:
     return getattr(settings, "PARENT_EVENINGS_REGISTRATION_RATE", "30/h")
+
+
+def client_key(group, request) -> str:
+    return client_ip(request) or "unknown"
 
 
 def _page_context(request, language, **extra) -> dict:
@@ -71,7 +78,7 @@ def overview(request, token: str):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="ip", rate=registration_rate, method="POST", block=False)
+@ratelimit(key=client_key, rate=registration_rate, method="POST", block=False)
 def language_page(request, token: str, code: str):
     """The evening in one language, with the registration form (mobile first)."""
     evening = selectors.public_evening(token)
@@ -137,7 +144,7 @@ def registration_page(request, token: str):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="ip", rate=registration_rate, method="POST", block=False)
+@ratelimit(key=client_key, rate=registration_rate, method="POST", block=False)
 def feedback_page(request, token: str, code: str):
     """Anonymous feedback in the evening's language: a 1–10 score, what was useful, what was missing."""
     evening = selectors.public_evening(token)

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from parentevenings import languages
+from parentevenings import languages, links
 from parentevenings.models import (
     Agency,
     EveningAgency,
@@ -22,7 +22,7 @@ from parentevenings.models import (
     ParentEveningSettings,
     TranslationStatus,
 )
-from parentevenings.services import rollups
+from parentevenings.services import registrations, rollups
 from welfare.models import School
 
 # Finnish and Swedish groups are held by the staff themselves: no interpreter to book by default.
@@ -30,7 +30,8 @@ NO_INTERPRETER_BY_DEFAULT = {"fi", "sv"}
 
 
 def save_evening(evening: ParentEvening, schools: Iterable[School], *, user_id: int | None = None) -> ParentEvening:
-    """Create or update an evening with its participating schools (at least one)."""
+    """Create or update an evening with its participating schools (at least one). A raised
+    capacity goes to the waiting list at once."""
     schools = list(schools)
     if not schools:
         raise ValidationError({"schools": _("Choose at least one participating school.")})
@@ -40,6 +41,7 @@ def save_evening(evening: ParentEvening, schools: Iterable[School], *, user_id: 
         evening.full_clean()
         evening.save()
         evening.schools.set(schools)
+        registrations.promote_waiting(evening.pk, base_url=links.base_url())
     return evening
 
 
@@ -60,10 +62,12 @@ def add_language(evening: ParentEvening, code: str) -> EveningLanguage:
 
 
 def save_language(language: EveningLanguage) -> EveningLanguage:
-    """Save a language's texts, room, capacity and head count."""
+    """Save a language's texts, room, capacity and head count (a raised capacity goes to the
+    waiting list at once)."""
     with transaction.atomic():
         language.full_clean()
         language.save()
+        registrations.promote_waiting(language.evening_id, base_url=links.base_url())
         rollups.refresh([language.evening_id])
     return language
 

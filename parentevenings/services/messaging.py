@@ -2,11 +2,14 @@
 
 * ``queue()`` writes a GuardianMessage **inside the caller's transaction** (exactly once per
   ``dedupe_key``) and asks for delivery after commit.
-* ``deliver_pending()`` sends pending rows through their channel. Rows are claimed with
-  ``SELECT … FOR UPDATE SKIP LOCKED`` and marked in the same transaction, so no row goes twice.
-* Channels: e-mail through Django's mail now. ``SmsChannel`` has the same interface but is not
-  wired to an operator: its messages are marked "not sent" with the reason, and the guardian's
-  other channel is never guessed.
+* ``deliver_pending()`` sends pending rows through their channel, each in its own short
+  transaction: the row is claimed with ``SELECT … FOR UPDATE SKIP LOCKED`` and marked before that
+  transaction commits, so no row goes to two workers, and a worker that dies mid-batch leaves only
+  the row it was sending pending (the rows it had sent stay marked and are never sent again).
+* Channels: e-mail through Django's mail. ``SmsChannel`` has the same interface and sends through
+  the operator named by ``PARENT_EVENINGS_SMS_SENDER``; until one is configured,
+  ``available_channels()`` leaves it out, so no form offers text messages that would never
+  arrive. A row's ``error`` names the failure, never the address.
 
 Callers: parentevenings.services.registrations, parentevenings.tasks.
 """
@@ -64,14 +67,23 @@ class SmsChannel:
     def address(self, registration: Registration) -> str:
         return registration.contact_phone
 
+    @staticmethod
+    def configured() -> bool:
+        return bool(getattr(settings, "PARENT_EVENINGS_SMS_SENDER", ""))
+
     def send(self, address: str, subject: str, body: str, language: str) -> None:
-        sender = getattr(settings, "PARENT_EVENINGS_SMS_SENDER", "")
-        if not sender:
+        if not self.configured():  # queued while an operator was configured, since removed
             raise ChannelUnavailable("no SMS operator configured")
-        import_string(sender)(address, f"{subject}\n{body}")
+        import_string(settings.PARENT_EVENINGS_SMS_SENDER)(address, f"{subject}\n{body}")
 
 
 CHANNELS: dict[str, Channel] = {ContactChannel.EMAIL: EmailChannel(), ContactChannel.SMS: SmsChannel()}
+
+
+def available_channels() -> list[str]:
+    """The channels guardians may choose now: e-mail, and text messages once an operator is set."""
+    return [name for name in (ContactChannel.EMAIL, ContactChannel.SMS)
+            if name != ContactChannel.SMS or SmsChannel.configured()]
 
 
 @dataclass(frozen=True)
@@ -153,36 +165,45 @@ def request_delivery() -> None:
 
 
 def deliver_pending(batch: int = 200) -> dict[str, int]:
-    """Send up to ``batch`` pending messages of this municipality; counts by outcome."""
+    """Send up to ``batch`` pending messages of this municipality; counts by outcome. Each
+    message is tried at most once per call (a failed one waits for the next call)."""
     counts = {"sent": 0, "failed": 0, "skipped": 0, "retry": 0}
-    with transaction.atomic():
-        rows = list(GuardianMessage.objects.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("registration").filter(status=GuardianMessage.Status.PENDING)
-                    .order_by("created_at", "id")[:batch])
-        for row in rows:
-            registration = row.registration
-            channel = CHANNELS.get(row.channel)
-            address = channel.address(registration) if (channel and registration) else ""
-            if not address or registration.anonymised_at:
-                row.status, row.error = GuardianMessage.Status.SKIPPED, "no contact"
-                counts["skipped"] += 1
-                row.save(update_fields=["status", "error"])
-                continue
-            row.attempts += 1
-            try:
-                channel.send(address, row.subject, row.body, row.language)
-            except ChannelUnavailable as exc:
-                row.status, row.error = GuardianMessage.Status.SKIPPED, str(exc)[:300]
-                counts["skipped"] += 1
-            except Exception as exc:  # noqa: BLE001 — SMTP errors of every kind: count and retry
-                row.error = f"{type(exc).__name__}: {exc}"[:300]
-                if row.attempts >= MAX_ATTEMPTS:
-                    row.status = GuardianMessage.Status.FAILED
-                    counts["failed"] += 1
-                else:
-                    counts["retry"] += 1
-            else:
-                row.status, row.sent_at, row.error = GuardianMessage.Status.SENT, timezone.now(), ""
-                counts["sent"] += 1
-            row.save(update_fields=["status", "sent_at", "error", "attempts"])
+    pending = (GuardianMessage.objects.filter(status=GuardianMessage.Status.PENDING)
+               .order_by("created_at", "id").values_list("pk", flat=True)[:batch])
+    for pk in list(pending):
+        with transaction.atomic():
+            row = (GuardianMessage.objects.select_for_update(skip_locked=True, of=("self",))
+                   .select_related("registration").filter(pk=pk, status=GuardianMessage.Status.PENDING).first())
+            if row is not None:  # else another worker holds or has sent it
+                counts[_deliver(row)] += 1
     return counts
+
+
+def _deliver(row: GuardianMessage) -> str:
+    """Send one claimed row and mark it (in the caller's transaction); returns the outcome."""
+    registration = row.registration
+    channel = CHANNELS.get(row.channel)
+    address = channel.address(registration) if (channel and registration) else ""
+    if not address or registration.anonymised_at:
+        row.status, row.error = GuardianMessage.Status.SKIPPED, "no contact"
+        row.save(update_fields=["status", "error"])
+        return "skipped"
+    row.attempts += 1
+    outcome = "sent"
+    try:
+        channel.send(address, row.subject, row.body, row.language)
+    except ChannelUnavailable as exc:
+        row.status, row.error, outcome = GuardianMessage.Status.SKIPPED, str(exc)[:300], "skipped"
+    except Exception as exc:  # noqa: BLE001 — SMTP errors of every kind: count and retry
+        # The kind and SMTP code only: the text of e.g. SMTPRecipientsRefused holds the address,
+        # which must not outlive the anonymisation of the registration.
+        code = getattr(exc, "smtp_code", None)
+        row.error = f"{type(exc).__name__}{f' {code}' if code else ''}"[:300]
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status, outcome = GuardianMessage.Status.FAILED, "failed"
+        else:
+            outcome = "retry"
+    else:
+        row.status, row.sent_at, row.error = GuardianMessage.Status.SENT, timezone.now(), ""
+    row.save(update_fields=["status", "sent_at", "error", "attempts"])
+    return outcome

@@ -5,11 +5,15 @@ Capacity is counted in people (adults + children) for the evening and, when set,
 language group. Every change of who holds a place locks the evening row first
 (``SELECT … FOR UPDATE``), so two guardians racing for the last seat are served one after the
 other: one gets it, the other goes to the waiting list.
+
+The waiting list is first come, first served for the evening's places (``_settle``): a newcomer
+never takes a place that a family already waiting is queued for. A family waiting because its own
+language group is full does not hold back the families of other groups.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
@@ -22,6 +26,7 @@ from parentevenings.links import message_links
 from parentevenings.models import (
     ContactChannel,
     EveningLanguage,
+    EveningStatus,
     GuardianMessage,
     ParentEvening,
     ParentEveningSettings,
@@ -48,10 +53,6 @@ class RegistrationInput:
     consent: bool = False
 
 
-def _people(queryset) -> int:
-    return queryset.aggregate(people=Sum(F("adults") + F("children"), default=0))["people"]
-
-
 def _places_taken(evening: ParentEvening) -> dict[int, int]:
     """People holding a confirmed place, per language id (one query)."""
     rows = (evening.registrations.filter(status=RegistrationStatus.CONFIRMED).values("language_id")
@@ -59,15 +60,46 @@ def _places_taken(evening: ParentEvening) -> dict[int, int]:
     return {row["language_id"]: row["people"] for row in rows}
 
 
-def _fits(evening: ParentEvening, language: EveningLanguage, people: int, taken: dict[int, int]) -> bool:
-    if sum(taken.values()) + people > evening.capacity:
-        return False
+def _group_has_room(language: EveningLanguage, people: int, taken: dict[int, int]) -> bool:
     return language.capacity is None or taken.get(language.pk, 0) + people <= language.capacity
+
+
+def _evening_has_room(evening: ParentEvening, people: int, taken: dict[int, int]) -> bool:
+    return sum(taken.values()) + people <= evening.capacity
+
+
+@dataclass
+class _Queue:
+    taken: dict[int, int]  # people holding a confirmed place, per language id
+    promoted: list[Registration] = field(default_factory=list)
+    waiting_people: int = 0  # people still on the waiting list
+    held_back: bool = False  # a family still waits for the evening's places: newcomers queue behind it
+
+
+def _settle(evening: ParentEvening, base_url: str) -> _Queue:
+    """Promote waiting families in order while the evening has room for them. A family whose own
+    language group is full is passed over (that group's places are not the others'); the first one
+    the evening's places cannot take stops the promotions, and everybody after it waits too.
+    The caller holds the evening's row lock."""
+    queue = _Queue(taken=_places_taken(evening))
+    for waiting in (evening.registrations.filter(status=RegistrationStatus.WAITING)
+                    .select_related("language__evening")):
+        if not queue.held_back and _group_has_room(waiting.language, waiting.people, queue.taken):
+            if _evening_has_room(evening, waiting.people, queue.taken):
+                waiting.status, waiting.promoted_at = RegistrationStatus.CONFIRMED, timezone.now()
+                waiting.save(update_fields=["status", "promoted_at"])
+                queue.taken[waiting.language_id] = queue.taken.get(waiting.language_id, 0) + waiting.people
+                messaging.queue(waiting, GuardianMessage.Kind.PROMOTION, message_links(waiting, base_url))
+                queue.promoted.append(waiting)
+                continue
+            queue.held_back = True
+        queue.waiting_people += waiting.people
+    return queue
 
 
 def _check_contact(data: RegistrationInput) -> None:
     errors = {}
-    if data.channel not in ContactChannel.values:
+    if data.channel not in ["", *messaging.available_channels()]:
         errors["channel"] = _("Choose how you want reminders.")
     elif data.channel:
         if not data.consent:
@@ -101,11 +133,12 @@ def register(evening_id: int, data: RegistrationInput, *, base_url: str) -> Regi
             raise ValidationError({"adults": _("Your group (%(people)s people) is larger than the places of the "
                                                "evening (%(room)s).") % {"people": people, "room": room}},
                                   code="capacity_exceeded")
-        if _fits(evening, language, people, _places_taken(evening)):
+        queue = _settle(evening, base_url)  # e.g. after the capacity was raised
+        if (not queue.held_back and _evening_has_room(evening, people, queue.taken)
+                and _group_has_room(language, people, queue.taken)):
             status = RegistrationStatus.CONFIRMED
         else:
-            waiting = _people(evening.registrations.filter(status=RegistrationStatus.WAITING))
-            if waiting + people > evening.waiting_list_limit:
+            if queue.waiting_people + people > evening.waiting_list_limit:
                 raise ValidationError(_("The evening is full and so is its waiting list. Thank you for your "
                                         "interest."), code="capacity_exceeded")
             status = RegistrationStatus.WAITING
@@ -127,22 +160,6 @@ def register(evening_id: int, data: RegistrationInput, *, base_url: str) -> Regi
     return registration
 
 
-def _promote(evening: ParentEvening, base_url: str) -> list[Registration]:
-    """First come, first served: promote waiting families in order while the first one fits."""
-    taken = _places_taken(evening)
-    promoted = []
-    for waiting in (evening.registrations.filter(status=RegistrationStatus.WAITING)
-                    .select_related("language__evening")):
-        if not _fits(evening, waiting.language, waiting.people, taken):
-            break
-        waiting.status, waiting.promoted_at = RegistrationStatus.CONFIRMED, timezone.now()
-        waiting.save(update_fields=["status", "promoted_at"])
-        taken[waiting.language_id] = taken.get(waiting.language_id, 0) + waiting.people
-        messaging.queue(waiting, GuardianMessage.Kind.PROMOTION, message_links(waiting, base_url))
-        promoted.append(waiting)
-    return promoted
-
-
 def cancel(registration_id: int, *, base_url: str) -> list[Registration]:
     """Cancel a registration (the guardian's signed link, or staff) and promote from the waiting
     list in the same transaction. Returns the promoted registrations. Idempotent."""
@@ -155,8 +172,21 @@ def cancel(registration_id: int, *, base_url: str) -> list[Registration]:
         registration.status, registration.cancelled_at = RegistrationStatus.CANCELLED, timezone.now()
         registration.save(update_fields=["status", "cancelled_at"])
         messaging.queue(registration, GuardianMessage.Kind.CANCELLATION, message_links(registration, base_url))
-        promoted = _promote(evening, base_url)
+        promoted = _settle(evening, base_url).promoted
         rollups.refresh([evening.pk])
+        return promoted
+
+
+def promote_waiting(evening_id: int, *, base_url: str) -> list[Registration]:
+    """Give freed places to the waiting list after the evening's or a group's capacity was raised
+    (a published evening only). Callers: parentevenings.services.events, in their transaction."""
+    with transaction.atomic():
+        evening = ParentEvening.objects.select_for_update().get(pk=evening_id)
+        if not evening.is_public:
+            return []
+        promoted = _settle(evening, base_url).promoted
+        if promoted:
+            rollups.refresh([evening.pk])
         return promoted
 
 
@@ -197,7 +227,8 @@ def send_reminders(today: date, *, base_url: str) -> int:
     with transaction.atomic():
         registrations = (Registration.objects.select_related("evening", "language__evening")
                          .filter(status=RegistrationStatus.CONFIRMED, anonymised_at__isnull=True,
-                                 consent_at__isnull=False, evening__date__gte=today,
+                                 consent_at__isnull=False, evening__status=EveningStatus.PUBLISHED,
+                                 evening__date__gte=today,
                                  evening__date__lte=today + timedelta(days=days))
                          .exclude(channel="").exclude(messages__kind=GuardianMessage.Kind.REMINDER))
         for registration in registrations:

@@ -113,7 +113,7 @@ def test_a_forged_cancellation_link_finds_nothing(evening, guardian):
     ({"adults": "0"}, "greater than or equal to 1"),
     ({"adults": "3", "children": "2"}, "larger than the places of the evening"),
     ({"channel": "email", "contact_email": "a@example.fi"}, "agree to the use of your contact details"),
-    ({"channel": "sms", "contact_phone": "call me", "consent": "on"}, "digits only"),
+    ({"channel": "sms", "contact_phone": "+358 40 123 4567", "consent": "on"}, "Select a valid choice"),
 ])
 def test_bad_input_gets_a_clear_error_and_stores_nothing(evening, guardian, overrides, message, settings):
     settings.LANGUAGE_CODE = "en"
@@ -121,6 +121,22 @@ def test_bad_input_gets_a_clear_error_and_stores_nothing(evening, guardian, over
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not Registration.objects.exists()
+
+
+def test_text_messages_are_offered_only_with_an_sms_operator(evening, guardian, settings):
+    def offers_sms() -> bool:
+        html = guardian.get(page_url(evening, "ar"), headers={"accept-language": "en"}).content.decode()
+        return 'value="sms"' in html and 'name="contact_phone"' in html
+
+    assert not offers_sms()
+    settings.PARENT_EVENINGS_SMS_SENDER = "tests.parentevenings.test_registrations.fake_sms_operator"
+    assert offers_sms()
+    response = guardian.post(page_url(evening, "ar"), form_data(channel="sms", contact_phone="call me",
+                                                                consent="on"), headers={"accept-language": "en"})
+    assert response.status_code == 400 and "digits only" in response.content.decode()
+    assert guardian.post(page_url(evening, "ar"), form_data(channel="sms", contact_phone="+358 40 123 4567",
+                                                            consent="on")).status_code == 302
+    assert Registration.objects.get().contact_phone == "+358 40 123 4567"
 
 
 def test_full_evening_and_waiting_list_is_a_clear_error(evening, guardian):
@@ -150,6 +166,20 @@ def test_rate_limit_stops_a_flood_from_one_address(evening, guardian, settings):
     assert Registration.objects.count() == 3
     assert "Too many registrations" in guardian.post(page_url(evening, "so"), form_data(language="so"),
                                                      headers={"accept-language": "en"}).content.decode()
+
+
+@pytest.mark.parametrize("trust_proxy", [True, False])
+def test_rate_limit_counts_each_family_behind_the_proxy_and_ignores_a_forged_header(evening, guardian, settings,
+                                                                                     trust_proxy):
+    """Behind the reverse proxy every request comes from its address: the limit must count the
+    client the trusted proxy names, and a header the proxy is not trusted for must change nothing."""
+    settings.PARENT_EVENINGS_REGISTRATION_RATE = "1/h"
+    settings.AUDIT_TRUST_X_FORWARDED_FOR = trust_proxy
+    evening.capacity, evening.waiting_list_limit = 100, 0
+    evening.save()
+    statuses = [guardian.post(page_url(evening, "so"), form_data(language="so", adults="1", children="0"),
+                              headers={"x-forwarded-for": f"198.51.100.{n}"}).status_code for n in range(3)]
+    assert statuses == ([302, 302, 302] if trust_proxy else [302, 429, 429])
 
 
 def test_feedback_is_anonymous_and_opens_on_the_day(evening, guardian):

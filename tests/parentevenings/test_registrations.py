@@ -4,6 +4,7 @@ seat), cancellation, messages in the family's language, reminders and anonymisat
 from __future__ import annotations
 
 import datetime
+import smtplib
 import threading
 
 import pytest
@@ -13,7 +14,14 @@ from django.db import connection
 from django.utils import timezone, translation
 from django_tenants.utils import schema_context
 
-from parentevenings.models import GuardianMessage, ParentEveningSettings, Registration, RegistrationStatus
+from parentevenings.models import (
+    EveningStatus,
+    GuardianMessage,
+    ParentEveningSettings,
+    Registration,
+    RegistrationStatus,
+)
+from parentevenings.services import events, messaging
 from parentevenings.services import registrations as services
 from parentevenings.services.registrations import RegistrationInput
 from parentevenings.tasks import nightly_maintenance
@@ -128,6 +136,42 @@ def test_promotion_is_first_come_first_served(evening):
     assert (big.status, small.status) == ("waiting", "waiting")
 
 
+def test_a_newcomer_does_not_take_the_place_a_waiting_family_is_queued_for(evening):
+    holder = services.register(evening.pk, family(adults=1), base_url=BASE)
+    services.register(evening.pk, family(adults=2), base_url=BASE)
+    big = services.register(evening.pk, family(adults=2), base_url=BASE)  # waiting for two places
+    services.cancel(holder.pk, base_url=BASE)  # one place free: not enough for the first in line
+    newcomer = services.register(evening.pk, family(adults=1), base_url=BASE)
+    assert newcomer.status == "waiting"
+    big.refresh_from_db()
+    assert big.status == "waiting"
+
+
+def test_a_full_language_group_does_not_hold_back_the_others(evening):
+    evening.languages.filter(code="so").update(capacity=1)
+    services.register(evening.pk, family("so"), base_url=BASE)
+    services.register(evening.pk, family("ar", adults=2), base_url=BASE)  # the evening (3) is full now
+    somali = services.register(evening.pk, family("so"), base_url=BASE)  # its own group is full
+    arabic = services.register(evening.pk, family("ar"), base_url=BASE)  # the evening is full
+    leaving = Registration.objects.filter(language__code="ar", status="confirmed").get()
+    assert [r.pk for r in services.cancel(leaving.pk, base_url=BASE)] == [arabic.pk]
+    somali.refresh_from_db()
+    assert somali.status == "waiting"
+
+
+def test_raising_the_capacity_gives_the_places_to_the_waiting_list(evening, django_capture_on_commit_callbacks):
+    services.register(evening.pk, family(adults=3), base_url=BASE)
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting = services.register(evening.pk, with_email(adults=2), base_url=BASE)
+    mail.outbox.clear()
+    evening.capacity = 5
+    with django_capture_on_commit_callbacks(execute=True):
+        events.save_evening(evening, evening.schools.all())
+    waiting.refresh_from_db()
+    assert waiting.status == "confirmed"
+    assert ["A place became free" in m.subject for m in mail.outbox] == [True]
+
+
 def test_promotion_respects_the_language_groups_own_capacity(evening):
     evening.capacity = 10
     evening.save()
@@ -152,13 +196,75 @@ def test_confirmation_is_sent_in_the_chosen_language(evening, django_capture_on_
     assert GuardianMessage.objects.get().status == GuardianMessage.Status.SENT
 
 
-def test_sms_channel_is_ready_but_not_wired(evening, django_capture_on_commit_callbacks):
+SENT_SMS: list[tuple[str, str]] = []
+
+
+def fake_sms_operator(phone: str, text: str) -> None:
+    SENT_SMS.append((phone, text))
+
+
+def test_text_messages_are_refused_while_no_sms_operator_is_configured(evening):
+    data = family(channel="sms", contact_phone="+358 40 123 4567", consent=True)
+    with pytest.raises(ValidationError) as error:
+        services.register(evening.pk, data, base_url=BASE)
+    assert "channel" in error.value.message_dict
+    assert not Registration.objects.exists()
+
+
+def test_text_messages_go_through_the_configured_sms_operator(evening, settings, django_capture_on_commit_callbacks):
+    settings.PARENT_EVENINGS_SMS_SENDER = f"{__name__}.fake_sms_operator"
+    SENT_SMS.clear()
     data = family(channel="sms", contact_phone="+358 40 123 4567", consent=True)
     with django_capture_on_commit_callbacks(execute=True):
-        services.register(evening.pk, data, base_url=BASE)
-    message = GuardianMessage.objects.get()
-    assert (message.channel, message.status, message.error) == ("sms", "skipped", "no SMS operator configured")
+        registration = services.register(evening.pk, data, base_url=BASE)
+    [(phone, text)] = SENT_SMS
+    assert phone == "+358 40 123 4567" and registration.code in text
+    assert GuardianMessage.objects.get().status == GuardianMessage.Status.SENT
     assert mail.outbox == []
+
+
+def test_a_message_queued_before_the_sms_operator_was_removed_is_not_sent(evening, settings,
+                                                                            django_capture_on_commit_callbacks):
+    settings.PARENT_EVENINGS_SMS_SENDER = f"{__name__}.fake_sms_operator"
+    services.register(evening.pk, family(channel="sms", contact_phone="+358 40 123 4567", consent=True),
+                      base_url=BASE)
+    settings.PARENT_EVENINGS_SMS_SENDER = ""
+    assert messaging.deliver_pending()["skipped"] == 1
+    message = GuardianMessage.objects.get()
+    assert (message.status, message.error) == ("skipped", "no SMS operator configured")
+
+
+def test_a_refused_address_is_not_kept_in_the_outbox(evening, monkeypatch):
+    def refuse(self, address, subject, body, language):
+        raise smtplib.SMTPRecipientsRefused({address: (550, b"no such user")})
+
+    monkeypatch.setattr(messaging.EmailChannel, "send", refuse)
+    services.register(evening.pk, with_email("vaara@example.fi"), base_url=BASE)
+    assert messaging.deliver_pending()["retry"] == 1
+    message = GuardianMessage.objects.get()
+    assert message.error == "SMTPRecipientsRefused" and message.status == "pending"
+    assert "vaara@example.fi" not in message.error
+
+
+class WorkerKilled(BaseException):
+    """Stands for a worker killed in the middle of a batch (not an error the loop catches)."""
+
+
+def test_a_worker_dying_mid_batch_keeps_the_messages_it_already_sent(evening, monkeypatch):
+    for address in ("eka@example.fi", "toka@example.fi"):
+        services.register(evening.pk, with_email(address), base_url=BASE)
+    sent = []
+
+    def send_once(self, address, subject, body, language):
+        if sent:
+            raise WorkerKilled
+        sent.append(address)
+
+    monkeypatch.setattr(messaging.EmailChannel, "send", send_once)
+    with pytest.raises(WorkerKilled):
+        messaging.deliver_pending()
+    statuses = dict(GuardianMessage.objects.values_list("registration__contact_email", "status"))
+    assert statuses == {"eka@example.fi": "sent", "toka@example.fi": "pending"}  # the first is never re-sent
 
 
 def test_nightly_job_reminds_once_and_anonymises_after_the_set_days(evening, django_capture_on_commit_callbacks):
@@ -186,6 +292,15 @@ def test_nightly_job_reminds_once_and_anonymises_after_the_set_days(evening, dja
     assert registration.anonymised_at is not None and registration.adults == 1 and registration.language.code == "ar"
     assert not GuardianMessage.objects.exclude(body="").exists()
     assert nightly_maintenance.delay().get()["anonymised"] == 0
+
+
+def test_no_reminder_for_a_cancelled_evening(evening):
+    services.register(evening.pk, with_email(), base_url=BASE)
+    evening.date = timezone.localdate() + datetime.timedelta(days=1)
+    evening.status = EveningStatus.CANCELLED
+    evening.save()
+    assert services.send_reminders(timezone.localdate(), base_url=BASE) == 0
+    assert not GuardianMessage.objects.filter(kind=GuardianMessage.Kind.REMINDER).exists()
 
 
 def test_check_in_by_code(evening):

@@ -220,6 +220,9 @@ def test_principal_cannot_create_an_evening_for_another_school(espoo, world):
         "start_time": "17:00", "end_time": "19:00", "venue_name": "V", "venue_address": "A", "capacity": "5",
         "waiting_list_limit": "0", "status": "draft"})
     assert response.status_code == 400
+    assert list(response.context["form"].errors) == ["schools"]  # refused for the school, nothing else
+    with schema_context(espoo.schema_name):
+        assert not ParentEvening.objects.filter(title="X").exists()
 
 
 def test_check_in_by_code_and_head_count(espoo, world):
@@ -246,6 +249,16 @@ def test_public_api_registration_is_throttled_per_address(espoo, world, settings
     assert statuses == [201, 201, 429]
 
 
+def test_public_api_throttle_is_not_dodged_with_a_forged_forwarded_header(espoo, world, settings):
+    settings.PARENT_EVENINGS_API_REGISTRATION_RATE = "1/hour"
+    settings.AUDIT_TRUST_X_FORWARDED_FOR = False
+    guardian = Client(headers={"host": host(espoo)})
+    payload = {"evening": world["ours"].public_token, "language": "ar", "adults": 1}
+    statuses = [guardian.post("/api/v1/parent-evenings/public/registrations/", payload, content_type="application/json",
+                              headers={"x-forwarded-for": f"198.51.100.{n}"}).status_code for n in range(2)]
+    assert statuses == [201, 429]
+
+
 @pytest.mark.parametrize(("payload", "field"), [
     ({"language": "xx", "adults": 1}, "language"),
     ({"language": "fi", "adults": 1}, "language"),
@@ -253,6 +266,7 @@ def test_public_api_registration_is_throttled_per_address(espoo, world, settings
     ({"language": "ar", "adults": 11}, "adults"),
     ({"language": "ar", "adults": 1, "website": "spam"}, "website"),
     ({"language": "ar", "adults": 1, "channel": "email", "contact_email": "a@example.fi"}, "consent"),
+    ({"language": "ar", "adults": 1, "channel": "sms", "contact_phone": "+358 40 1", "consent": True}, "channel"),
 ])
 def test_public_api_names_the_bad_field(espoo, world, payload, field):
     response = Client(headers={"host": host(espoo)}).post(
