@@ -8,6 +8,7 @@ for schools with at least five pupils.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 
 from django.db.models import Count, Subquery, Sum
@@ -33,20 +34,29 @@ def _step_labels() -> dict[int, str]:
     return labels
 
 
-def _past_each_step(rows, key, levels: list[int]) -> dict:
-    """key(row) → [pupils past step L for L in levels] (pupils whose highest step is ≥ L)."""
-    at_level: dict = defaultdict(lambda: defaultdict(int))
+def _at_highest_step(rows, key, levels: list[int]) -> dict:
+    """key(row) → [pupils whose highest step reached is L, for L in levels]; a level the active
+    version no longer has counts at the highest of its steps below it.
+
+    Disjoint columns, so the row total is the pupils past the first step and the suppression's
+    rule holds: "pupils past each step" (cumulative) columns would bound one another, and a hidden
+    cell of one could be worked out from the next (past step 1 ≥ past step 2)."""
+    counts: dict = defaultdict(lambda: [0] * len(levels))
     for row in rows:
-        at_level[key(row)][row["level"]] += row["pupils_at_level"]
-    return {k: [sum(n for level, n in by_level.items() if level >= lv) for lv in levels]
-            for k, by_level in at_level.items()}
+        position = bisect_right(levels, row["level"]) - 1
+        if position >= 0 and row["pupils_at_level"]:
+            counts[key(row)][position] += row["pupils_at_level"]
+    return counts
 
 
 def _with_percent(table, enrolled: list[int]):
-    """Append each shown count's share of the row's pupils to its cell."""
-    for i, cells in enumerate(table.cells):
-        table.cells[i] = [f"{cell} ({show_share(share(count, enrolled[i]))})" if (count := shown_count(cell)) else cell
-                          for cell in cells]
+    """Append each shown count's share of the row's pupils to its cell and to the row's total."""
+    def with_share(cell: str, whole: int) -> str:
+        return f"{cell} ({show_share(share(count, whole))})" if (count := shown_count(cell)) else cell
+
+    table.cells = [[with_share(cell, whole) for cell in cells] for cells, whole in zip(table.cells, enrolled,
+                                                                                      strict=True)]
+    table.row_totals = [with_share(total, whole) for total, whole in zip(table.row_totals, enrolled, strict=True)]
     return table
 
 
@@ -76,43 +86,43 @@ def panels(scope: DashboardScope) -> list[Panel]:
     return result
 
 
-def _first_step_shares(table, enrolled: list[int]) -> list[float | None]:
-    """The chart's figure per row: the share past the first step, only where the table shows that
-    count (a share of a hidden "<5" or "×" count would give it away)."""
-    return [share(count, whole) if (count := shown_count(cells[0])) is not None else None
-            for cells, whole in zip(table.cells, enrolled, strict=True)]
+def _past_first_step_shares(table, enrolled: list[int]) -> list[float | None]:
+    """The chart's figure per row: the share past the first step (the row's total), only where the
+    table shows that count (a share of a hidden "<5" or "×" count would give it away)."""
+    return [share(count, whole) if (count := shown_count(total)) is not None else None
+            for total, whole in zip(table.row_totals, enrolled, strict=True)]
 
 
 def _step_panels(scope, section, escalations, levels, steps, by_school, by_grade) -> list[Panel]:
-    past_by_school = _past_each_step(escalations, lambda r: r["school_id"], levels)
-    past_by_grade = _past_each_step(escalations, lambda r: r["grade"], levels)
+    at_by_school = _at_highest_step(escalations, lambda r: r["school_id"], levels)
+    at_by_grade = _at_highest_step(escalations, lambda r: r["grade"], levels)
     columns = [steps[level] for level in levels]
+    none = [0] * len(levels)
     schools = scope.schools
     school_pupils = [by_school.get(s.pk, 0) for s in schools]
-    school_table = suppress_table([s.name for s in schools], columns,
-                                  [past_by_school.get(s.pk, [0] * len(levels)) for s in schools])
-    school_shares = _first_step_shares(school_table, school_pupils)
+    school_table = suppress_table([s.name for s in schools], columns, [at_by_school.get(s.pk, none) for s in schools])
+    school_shares = _past_first_step_shares(school_table, school_pupils)
     _with_percent(school_table, school_pupils)
     grades = sorted(by_grade)
     grade_labels = [_("Grade %(grade)s") % {"grade": g} for g in grades]
     grade_pupils = [by_grade[g] for g in grades]
-    grade_table = suppress_table(grade_labels, columns, [past_by_grade.get(g, [0] * len(levels)) for g in grades])
-    grade_shares = _first_step_shares(grade_table, grade_pupils)
+    grade_table = suppress_table(grade_labels, columns, [at_by_grade.get(g, none) for g in grades])
+    grade_shares = _past_first_step_shares(grade_table, grade_pupils)
     _with_percent(grade_table, grade_pupils)
     first = levels[0]
 
     return [
         Panel(key="absences-steps-by-school", section=section, row_heading=_("School"),
-              title=_("Pupils past each step, by school"),
-              description=_("Pupils whose absences reached each step in the period (a pupil past a higher "
-                            "step is counted at the lower ones too), with their share of the school's pupils."),
+              title=_("Pupils by the highest step reached, by school"),
+              description=_("Pupils counted at the highest step their absences reached in the period, with "
+                            "their share of the school's pupils; the total is the pupils past the first step."),
               table=school_table,
               chart=bar_chart(key="absences-steps-by-school", title=_("Share of pupils past the first step"),
                               description=_("Per school, %% of pupils past %(step)s.") % {"step": steps[first]},
                               labels=[s.name for s in schools], unit=" %",
                               series=[(steps[first], school_shares)])),
         Panel(key="absences-steps-by-grade", section=section, row_heading=_("Grade"),
-              title=_("Pupils past each step, by grade"),
+              title=_("Pupils by the highest step reached, by grade"),
               description=_("The same by grade over the selected schools."),
               table=grade_table,
               chart=bar_chart(key="absences-steps-by-grade", title=_("Share of pupils past the first step"),

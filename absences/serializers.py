@@ -23,6 +23,7 @@ from absences.models import (
 )
 from absences.selectors_cases import ACTION_KINDS
 from welfare.models import Role
+from welfare.serializers import MAX_ID
 
 
 class ImportErrorSerializer(serializers.Serializer):
@@ -70,9 +71,6 @@ class AbsenceImportUploadSerializer(serializers.Serializer):
 # Several models here have a ``kind`` (and roles appear as one value and as a list). Their choice sets
 # are described inline (``allOf``) rather than as named enum components, so that drf-spectacular's
 # enum naming never has to resolve a collision between them and the import's ``kind``.
-
-MAX_ID = 2**63 - 1
-
 
 def inline_choice_field(choices, **kwargs) -> serializers.ChoiceField:
     """A ChoiceField whose OpenAPI schema lists its values inline (no shared enum component)."""

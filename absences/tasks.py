@@ -63,16 +63,17 @@ def evaluate_municipality_task() -> dict:
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=30, max_retries=3)
 def refresh_rollups_task(school_ids: list[int] | None, first_day: str | None = None, last_day: str | None = None,
-                         *, escalations_only: bool = False) -> dict:
-    """Rebuild the dashboards' rollups of these schools (and the terms between the two dates).
-    Idempotent: a rebuild from the raw data, whenever it runs."""
+                         *, hours: bool = True, escalations: bool = True) -> dict:
+    """Rebuild the dashboards' rollups of these schools: the hours (of the terms between the two
+    dates, if given) and/or the escalations. Idempotent: a rebuild from the raw data, whenever it runs."""
     from absences.services.rollups import refresh_absences, refresh_escalations, terms_between
 
     counts = {}
-    if not escalations_only:
+    if hours:
         terms = terms_between(date.fromisoformat(first_day), date.fromisoformat(last_day)) if first_day else None
         counts["absences"] = refresh_absences(school_ids, terms)
-    counts["escalations"] = refresh_escalations(school_ids)
+    if escalations:
+        counts["escalations"] = refresh_escalations(school_ids)
     return {"schema": connection.schema_name, **counts}
 
 

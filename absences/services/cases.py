@@ -76,7 +76,7 @@ def _refresh_dashboards(school_id: int) -> None:
     """The reaction rate and days-to-action of the school's dashboard rows, after commit."""
     from absences.tasks import refresh_rollups_task, send_after_commit
 
-    send_after_commit(refresh_rollups_task, [school_id], escalations_only=True)
+    send_after_commit(refresh_rollups_task, [school_id], hours=False)
 
 
 def close_case(case: AbsenceCase, *, user, author_role: str, close_reason: str, occurred_on: datetime.date,

@@ -4,12 +4,16 @@ escalations, case actions and deletions (absences.services.rollups)."""
 from __future__ import annotations
 
 import io
+import threading
+import time
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from absences.models import (
     AbsenceCase,
@@ -22,9 +26,10 @@ from absences.models import (
 )
 from absences.services import rollups
 from absences.services.cases import log_action
+from absences.services.evaluation import evaluate_students
 from absences.services.imports import import_file
 from tests.absences.factories import category
-from tests.absences.test_evaluation import TODAY, add_hours, make_calendar, policy
+from tests.absences.test_evaluation import TODAY, add_hours, committed, make_calendar, policy  # noqa: F401
 from tests.factories import SchoolFactory, StudentFactory, TeachingGroupFactory, UserFactory
 from welfare.models import Role, Term
 
@@ -156,6 +161,44 @@ def test_escalation_rollup_equals_a_recomputation_after_evaluation_and_actions(
     assert sum(row[4] for row in stored.values()) >= 1  # expert group convened
 
 
+@pytest.mark.django_db(transaction=True)
+def test_two_refreshes_of_one_school_at_once_both_succeed(committed):  # noqa: F811
+    """An import's task and the nightly run rebuilding one school side by side: each waits for the
+    other's lock (without it the second INSERT would fail on the rollups' unique keys)."""
+    with schema_context(committed.schema_name):
+        make_calendar()
+        policy("lape")
+        school = SchoolFactory()
+        for n in range(3):
+            add_hours(StudentFactory(school=school, group=TeachingGroupFactory(school=school)), 35 + n)
+        evaluate_students(today=TODAY)
+        rollups.refresh_all()  # rows to replace
+    barrier = threading.Barrier(2, timeout=20)
+    errors = []
+
+    def refresh():
+        try:
+            with schema_context(committed.schema_name), transaction.atomic():
+                barrier.wait()
+                rollups.refresh_absences([school.pk])
+                rollups.refresh_escalations([school.pk])
+                time.sleep(1)  # the other refresh is under way before this one commits
+        except Exception as exc:  # noqa: BLE001 — reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=refresh) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with schema_context(committed.schema_name):
+        assert stored_absences() == recomputed_absences() != {}
+        assert stored_escalations() == recomputed_escalations() != {}
+
+
 @pytest.mark.parametrize(("histograms", "expected"), [
     ([], None),
     ([{"0": 1}], 0),
@@ -165,3 +208,29 @@ def test_escalation_rollup_equals_a_recomputation_after_evaluation_and_actions(
 ])
 def test_median_days_over_several_schools_is_exact(histograms, expected):
     assert rollups.median_days(histograms) == expected
+
+
+def test_the_steps_table_gives_no_small_count_away(town):
+    """School A has 1 pupil past step 1; all 5 pupils of school B past step 1 went past step 2.
+    Published as "pupils past each step", B's hidden step-1 count would be at least its step-2 count
+    (5) and the column total 6 would pin A's "<5" to exactly 1. Counted at the highest step
+    reached, the columns are disjoint and the row total is the pupils past the first step."""
+    from absences.dashboard import panels
+    from welfare.dashboard import scope_of
+
+    policy("lape")
+    a, b = town["schools"]
+    period = {"period_start": date(2026, 8, 1), "period_end": date(2027, 7, 31)}
+    counts = {"reacted_in_time": 0, "mar_convened": 0, "days_to_action": {}}
+    EscalationRollup.objects.bulk_create([
+        EscalationRollup(school=a, grade=7, level=1, pupils_at_level=1, escalations=1, **period, **counts),
+        EscalationRollup(school=b, grade=7, level=1, pupils_at_level=0, escalations=5, **period, **counts),
+        EscalationRollup(school=b, grade=7, level=2, pupils_at_level=5, escalations=5, **period, **counts),
+    ])
+    scope = scope_of(sorted(town["schools"], key=lambda s: s.name), town["year"])
+    table = next(p for p in panels(scope) if p.key == "absences-steps-by-school").table
+    rows = {label: (cells[:2], total) for label, cells, total in table.rows()}
+    assert rows[a.name] == (["<5", "0"], "×")
+    (b_step1, b_step2), b_total = rows[b.name]
+    assert b_step1 == "0" and b_step2.startswith("5 (83") and b_total.startswith("5 (83")  # 5 of B's 6 pupils
+    assert table.column_totals[:2] == ["×", "5"]  # the step-1 total (1) would be A's count

@@ -295,13 +295,15 @@ def _allowed_schools(record: AbsenceImport) -> set[int] | None:
 
 
 def _schedule_evaluation(student_ids: list[int], first_day, last_day) -> None:
-    """After commit: evaluate the imported pupils and rebuild the dashboards' rollups of their
-    schools and the file's terms (absences.tasks)."""
+    """After commit: evaluate the imported pupils (the evaluation task rebuilds the escalation
+    rollups of what it raises) and rebuild the hour rollups of their schools and the file's terms
+    (absences.tasks)."""
     from absences.tasks import evaluate_students_task, refresh_rollups_task, send_after_commit
 
     if student_ids:
         send_after_commit(evaluate_students_task, student_ids)
-        send_after_commit(refresh_rollups_task, schools_of(student_ids), str(first_day), str(last_day))
+        send_after_commit(refresh_rollups_task, schools_of(student_ids), str(first_day), str(last_day),
+                          escalations=False)
 
 
 def import_file(file: BinaryIO, *, file_name: str = "absences.csv", user=None, kind: str | None = None,
