@@ -83,7 +83,10 @@ class ClockTemplateViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, vie
 
     def perform_create(self, serializer):
         self._require_manager()
-        template = serializer.save()
+        data = serializer.validated_data
+        template = serializer.instance = services.create_template(
+            name=data["name"], school_type=data.get("school_type", ""), description=data.get("description", ""),
+            user=self.request.user)
         audit.record(self.request, AuditAction.CREATE, obj=template, detail={"api": True})
 
     def perform_update(self, serializer):

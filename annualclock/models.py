@@ -41,6 +41,17 @@ COPY_FIELDS = ("ring_id", "title_fi", "title_sv", "title_en", "description_fi", 
                "target_grades", "target_note", "links")
 
 
+def copy_changes(copied_values: dict | None, adopted_ids, value) -> tuple[int | None, list[str]]:
+    """How a clock activity differs from the template activity it was copied from at adoption:
+    (that template activity's id, the ``COPY_FIELDS`` changed since), or (None, []) when the school
+    added it (not a copy of one of ``adopted_ids``). ``value(name)`` reads the activity's field.
+    The one rule behind the coordinator's adoption page and the dashboards' rollup."""
+    source = copied_values.get("source") if copied_values else None
+    if source is None or source not in adopted_ids:
+        return None, []
+    return source, [name for name in COPY_FIELDS if copied_values.get(name) != value(name)]
+
+
 def month_position(month: int) -> int:
     """0 for August … 11 for July."""
     return SCHOOL_YEAR_MONTHS.index(month)

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 
 from django.apps import apps as django_apps
 
-from annualclock.models import COPY_FIELDS
+from annualclock.models import COPY_FIELDS, copy_changes
 from welfare.rollups import replace_rows
 
 LOCK_NAMESPACE = ":annualclock.rollup"
@@ -70,15 +70,13 @@ def compute(school_ids: list[int], *, apps=django_apps) -> list:
                 row.evaluated += 1
                 ring[2] += 1
                 row.reach += activity["evaluation__reach"] or 0
-        # What the school changed, exactly as selectors.adoptions counts it.
-        copied = activity["copied_values"] or {}
-        source = copied.get("source")
-        if source is None or source not in adopted[row.clock_id]:
+        # What the school changed: the rule of the coordinator's adoption page (selectors.adoptions).
+        source, changed = copy_changes(activity["copied_values"], adopted[row.clock_id], activity.__getitem__)
+        if source is None:
             row.added += 1
             continue
         kept[row.clock_id].add(source)
-        if any(copied.get(name) != activity[name] for name in COPY_FIELDS):
-            row.changed += 1
+        row.changed += bool(changed)
     for pk, row in rows.items():
         row.removed = len(adopted[pk] - kept[pk])
     return list(rows.values())

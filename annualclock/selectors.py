@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 
 from django.db.models import Q, QuerySet
 
-from annualclock.models import COPY_FIELDS, Activity, Clock, ClockTemplate, FeedToken, Ring, Status, TargetGroup
+from annualclock.models import Activity, Clock, ClockTemplate, FeedToken, Ring, Status, TargetGroup, copy_changes
 from annualclock.schedule import occurrences, span, terms_of
 from welfare import policy
 from welfare.clock import ClockEntry, entries_for_school
-from welfare.models import Role, SchoolYear
+from welfare.models import Role, SchoolYear, StaffRole
 from welfare.policy import Action
+from welfare.selectors import user_names
 
 
 def visible_clocks(user) -> QuerySet[Clock]:
@@ -55,6 +57,18 @@ def editable_schools(user):
     allowed = policy.allowed_schools(user, Action.EDIT_ANNUAL_CLOCK)
     queryset = School.objects.order_by("name")
     return queryset if allowed is None else queryset.filter(pk__in=allowed)
+
+
+def school_staff_ids(school_id: int) -> set[int]:
+    """Users holding an active role at the school: the only people an activity may name as owners."""
+    return set(StaffRole.objects.active().filter(school_id=school_id).values_list("user_id", flat=True))
+
+
+def school_staff(school_id: int) -> list[tuple[int, str]]:
+    """(user id, name) of the school's staff by name, for choosing and showing named owners.
+    Callers have authorised the school (users live in the public schema: never name others)."""
+    names = user_names(school_staff_ids(school_id))
+    return sorted(names.items(), key=lambda pair: pair[1].lower())
 
 
 def current_school_year(today: date) -> SchoolYear | None:
@@ -186,16 +200,15 @@ def adoptions(template: ClockTemplate) -> list[Adoption]:
     for clock in clocks.order_by("-school_year__start_date", "school__name"):
         row = Adoption(clock)
         kept = set()
+        adopted = set(clock.adopted_activity_ids)
         for activity in clock.activities.all():
-            source = activity.copied_values.get("source") if activity.copied_values else None
-            if source is None or source not in clock.adopted_activity_ids:
+            source, changed = copy_changes(activity.copied_values, adopted, partial(getattr, activity))
+            if source is None:
                 row.added.append(activity)
                 continue
             kept.add(source)
-            changed = [_field_label(name) for name in COPY_FIELDS
-                       if activity.copied_values.get(name) != getattr(activity, name)]
             if changed:
-                row.changed.append((activity, changed))
+                row.changed.append((activity, [_field_label(name) for name in changed]))
         for source in clock.adopted_activity_ids:
             if source not in kept:
                 original = originals.get(source)

@@ -19,6 +19,7 @@ from annualclock.models import (
     Status,
     TargetGroup,
 )
+from annualclock.selectors import school_staff_ids
 from welfare.models import Role, SchoolType, SchoolYear
 
 MAX_ID = 2**63 - 1
@@ -115,7 +116,20 @@ class ClockActivitySerializer(serializers.ModelSerializer):
                 raise serializers.ValidationError(_("An activity cannot move to another clock or template."))
         if (clock is None) == (template is None):
             raise serializers.ValidationError(_("Give exactly one of clock and template."))
+        if attrs.get("owner_ids"):
+            self._check_owners(attrs["owner_ids"], clock)
         return attrs
+
+    def _check_owners(self, owner_ids: list[int], clock: Clock | None) -> None:
+        """Named owners are the clock's school's staff (as the form's choices), or owners the
+        activity already has. Anyone else's id would put a name from the users shared by every
+        municipality on the activity's page. A template has no named owners."""
+        allowed = school_staff_ids(clock.school_id) if clock is not None else set()
+        allowed |= set(getattr(self.instance, "owner_ids", None) or [])
+        unknown = [pk for pk in owner_ids if pk not in allowed]
+        if unknown:
+            message = serializers.ChoiceField.default_error_messages["invalid_choice"]
+            raise serializers.ValidationError({"owner_ids": [message.format(input=pk) for pk in unknown[:5]]})
 
 
 class ClockSerializer(serializers.ModelSerializer):

@@ -22,20 +22,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from annualclock import documents, selectors, services
 from annualclock.forms import ActivityForm, EvaluationForm, NewClockForm
 from annualclock.models import Activity, Clock, ClockTemplate, Status, TargetGroup
-from annualclock.presentation import month_groups, period_text, render_wheel
+from annualclock.presentation import list_item, month_groups, period_text, render_wheel
 from annualclock.schedule import span
 from welfare import audit
-from welfare.models import AuditAction, Role, StaffRole
+from welfare.models import AuditAction, Role
 from welfare.policy import Action, can, permission_required
-from welfare.selectors import user_names
 from welfare.services.documents import DocumentRefused, request_document
-
-
-def school_staff(school_id: int) -> list[tuple[int, str]]:
-    """(user id, name) of the school's staff, for choosing named owners."""
-    ids = set(StaffRole.objects.active().filter(school_id=school_id).values_list("user_id", flat=True))
-    names = user_names(ids)
-    return sorted(names.items(), key=lambda pair: pair[1].lower())
 
 
 def _clock(request, pk: int, *, edit: bool = False) -> Clock:
@@ -154,7 +146,10 @@ def _activity_context(request, activity: Activity) -> dict:
     if activity.clock_id:
         start, end = span(activity, activity.clock.school_year)
         context["period"] = period_text(activity, start, end)
-        context["owners"] = [name for _pk, name in sorted(user_names(activity.owner_ids).items())]
+        # Only the school's staff are named: an id of anyone else (set through the API before it
+        # checked them) must not reveal a name from the users shared by every municipality.
+        owner_ids = set(activity.owner_ids)
+        context["owners"] = [name for pk, name in selectors.school_staff(activity.clock.school_id) if pk in owner_ids]
         # Reach is a count of people: shown exactly to the school's welfare group, suppressed for others.
         context["show_exact_reach"] = context["may_edit"]
     else:
@@ -173,7 +168,7 @@ def activity_detail(request, pk: int):
 
 
 def _owners_for(activity: Activity):
-    return school_staff(activity.clock.school_id) if activity.clock_id else ()
+    return selectors.school_staff(activity.clock.school_id) if activity.clock_id else ()
 
 
 @require_http_methods(["GET", "POST"])
@@ -183,7 +178,7 @@ def activity_new(request, pk: int):
     clock = _clock(request, pk, edit=True)
     activity = Activity(clock=clock, ring=None)
     month = timezone.localdate().month
-    form = ActivityForm(request.POST or None, instance=activity, owners=school_staff(clock.school_id),
+    form = ActivityForm(request.POST or None, instance=activity, owners=selectors.school_staff(clock.school_id),
                         initial={"month_start": month, "month_end": month})
     return _save_activity_form(request, form, "annualclock/activity_form.html",
                                {"clock": clock, "title": _("New activity")}, created=True)
@@ -237,11 +232,15 @@ def _row_response(request, activity: Activity):
 @require_GET
 @permission_required(Action.VIEW_ANNUAL_CLOCK)
 def activity_row(request, pk: int):
-    """The activity's list row (htmx: cancelling an inline edit)."""
+    """The activity's list row as it is (htmx: cancelling an inline edit). Nothing changed, so the
+    row alone: not the wheel and the month list again (``_row_response`` is for saves)."""
     activity = _activity(request, pk)
     if not activity.clock_id:
         raise Http404
-    return _row_response(request, activity)
+    start, end = span(activity, activity.clock.school_year)
+    return render(request, "annualclock/_activity_row.html", {
+        "item": list_item(selectors.PlacedActivity(activity, start, end, [])),
+        "may_edit": selectors.may_edit(request.user, activity)})
 
 
 @require_http_methods(["GET", "POST"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -108,7 +109,7 @@ def feed_ics(request, token: str):
     now = timezone.now()
     if feed.last_used_at is None or now - feed.last_used_at > timedelta(hours=1):
         FeedToken.objects.filter(pk=feed.pk).update(last_used_at=now)
-    with translation.override(owner.preferred_language or None):
+    with translation.override(owner.preferred_language or settings.LANGUAGE_CODE):
         if feed.kind == FeedToken.Kind.CLOCK:
             clock: Clock = feed.clock
             activities = clock.activities.select_related("ring", "clock__school", "clock__school_year")

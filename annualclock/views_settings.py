@@ -76,5 +76,4 @@ def settings_view(request):
     invalid = posted is not None
     return render(request, "annualclock/settings.html", {
         "settings_form": settings_form, "formset": formset, "may_manage_templates": True,
-        "reminder_days": current.reminder_days,
     }, status=400 if invalid else 200)

@@ -186,3 +186,27 @@ def test_an_activity_without_a_title_is_refused(espoo, world, data):
     assert response.status_code == 400 and "title_fi" in response.json()
     with schema_context(espoo.schema_name):
         assert list(world.clock.activities.values_list("title_fi", flat=True)) == ["Oma koulu"]
+
+
+def test_named_owners_must_be_the_schools_staff(espoo, world, data):
+    """An id of someone outside the school (here: another school's principal) is refused, so the
+    activity's page never names a user the school does not have."""
+    client = api(espoo, world.principal)
+    payload = {"clock": world.clock.pk, "ring": data["ring"], "title_fi": "Nimetty", "month_start": 9,
+               "month_end": 9, "owner_ids": [world.nurse.pk, world.other_principal.pk]}
+    refused = client.post("/api/v1/annual-clock/activities/", payload, content_type="application/json")
+    assert refused.status_code == 400 and "owner_ids" in refused.json(), refused.content
+    assert str(world.other_principal.pk) in refused.json()["owner_ids"][0]
+    path = f"/api/v1/annual-clock/activities/{data['mine'].pk}/"
+    assert client.patch(path, {"owner_ids": [world.other_principal.pk]},
+                        content_type="application/json").status_code == 400
+    with schema_context(espoo.schema_name):
+        assert not Activity.objects.filter(title_fi="Nimetty").exists()
+        assert Activity.objects.get(pk=data["mine"].pk).owner_ids == [world.teacher.pk]
+    payload["owner_ids"] = [world.nurse.pk]
+    assert client.post("/api/v1/annual-clock/activities/", payload,
+                       content_type="application/json").json()["owner_ids"] == [world.nurse.pk]
+    # The owners it has already may stay, with one more of the school's staff.
+    kept = client.patch(path, {"owner_ids": [world.teacher.pk, world.kuraattori.pk]},
+                        content_type="application/json")
+    assert kept.status_code == 200 and kept.json()["owner_ids"] == [world.teacher.pk, world.kuraattori.pk]

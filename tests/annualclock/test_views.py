@@ -124,6 +124,19 @@ def test_reach_is_exact_for_the_welfare_group_and_suppressed_for_others(espoo, w
     assert "&lt;5" in other and "<dd>3</dd>" not in other
 
 
+def test_detail_names_only_the_schools_staff_as_owners(espoo, world, client_for):
+    """Users live in the public schema, shared by every municipality: an owner id of someone who is
+    not the school's staff (set before the API checked them) shows no name."""
+    from tests.factories import UserFactory
+
+    outsider = UserFactory(first_name="Ulkopuolinen", last_name="Henkilö")
+    with schema_context(espoo.schema_name):
+        activity = ActivityFactory(clock=world.clock, owner_ids=[outsider.pk, world.nurse.pk])
+    html = client_for(world.teacher).get(f"/annual-clock/activities/{activity.pk}/").content.decode()
+    assert "Nurse Testinen" in html
+    assert "Ulkopuolinen" not in html and outsider.email not in html
+
+
 def test_my_tasks_by_role_and_by_name(espoo, world, client_for):
     with schema_context(espoo.schema_name):
         ActivityFactory(clock=world.clock, title_fi="Terveystarkastukset", owner_role="terveydenhoitaja")
@@ -234,3 +247,47 @@ def test_inline_edit_on_a_filtered_page_keeps_the_filter(espoo, world, client_fo
         moved.refresh_from_db()
         stays.refresh_from_db()
         assert moved.ring_id == safety.pk and (stays.month_start, stays.month_end) == (3, 3)
+
+
+def test_cancelling_an_inline_edit_returns_the_row_alone(espoo, world, client_for):
+    with schema_context(espoo.schema_name):
+        activity = ActivityFactory(clock=world.clock, title_fi="Peruttava muokkaus", month_start=10, month_end=10)
+    response = client_for(world.principal).get(f"/annual-clock/activities/{activity.pk}/row/",
+                                               headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.startswith(f'<li id="row-activity-{activity.pk}"') and "Peruttava muokkaus" in html
+    assert "Lokakuu" in html and f'hx-get="/annual-clock/activities/{activity.pk}/done/"' in html
+    assert "hx-swap-oob" not in html and "<svg" not in html  # nothing changed: no wheel, no month list
+    teacher = client_for(world.teacher).get(f"/annual-clock/activities/{activity.pk}/row/").content.decode()
+    assert "Peruttava muokkaus" in teacher and "/edit/" not in teacher
+
+
+def test_inline_save_queries_do_not_grow_with_the_clock(espoo, world, client_for):
+    """An inline save sends the wheel and the month list back out of band: built from one query for
+    the activities, whatever their number."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with schema_context(espoo.schema_name):
+        activity = ActivityFactory(clock=world.clock, title_fi="Muokattava", month_start=9, month_end=9)
+    client = client_for(world.principal)
+    headers = {"HX-Request": "true",
+               "HX-Current-URL": f"http://espoo.localhost/annual-clock/clocks/{world.clock.pk}/?status=planned"}
+
+    def queries(title: str) -> int:
+        with schema_context(espoo.schema_name):
+            data = _inline_edit_data(activity, title_fi=title)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(f"/annual-clock/activities/{activity.pk}/edit/", data, headers=headers)
+        assert response.status_code == 200 and title in response.content.decode()
+        return len(captured)
+
+    queries("Ensimmäinen")
+    before = queries("Toinen")
+    with schema_context(espoo.schema_name):
+        for n in range(10):
+            evaluated = ActivityFactory(clock=world.clock, title_fi=f"Muu {n}", month_start=10, month_end=11,
+                                        owner_ids=[world.nurse.pk], ring=ring(["safety", "guidance"][n % 2]))
+            Evaluation.objects.create(activity=evaluated, what_happened="Tehty")
+    assert queries("Kolmas") == before

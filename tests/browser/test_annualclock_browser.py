@@ -100,6 +100,16 @@ def test_open_by_keyboard_mark_done_and_see_it_on_wheel_and_list(context_factory
     assert page.locator(f"#row-activity-{grouping.pk} .badge").inner_text() == "Done"
     assert page.locator(f"#wheel-activity-{grouping.pk}").get_attribute("aria-label").endswith(", Done")
     assert_accessible(page, "the clock after marking done inline")
+
+    # Cancelling an inline edit puts the row back as it was (the row alone comes back).
+    row = page.locator(f"#row-activity-{evening.pk}")
+    row.locator("a.button", has_text="Edit").click()
+    page.locator(f"#row-activity-{evening.pk} form").wait_for()
+    page.locator(f"#row-activity-{evening.pk} form").get_by_role("link", name="Cancel").click()
+    page.locator(f"#row-activity-{evening.pk} a.button", has_text="Edit").wait_for()
+    assert page.locator(f"#row-activity-{evening.pk} form").count() == 0
+    assert page.locator(f"#row-activity-{evening.pk} .badge").inner_text() == "Done"
+    assert page.locator(f"#wheel-activity-{evening.pk}").count() == 1 and page.url == url_before
     assert not csp_errors, csp_errors
 
 
