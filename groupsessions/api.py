@@ -158,7 +158,8 @@ class GroupSessionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
             return GroupSession.objects.none()
         queryset = (GroupSession.objects.select_related("cohort_group").prefetch_related("staff")
                     .order_by("starts_at", "id"))
-        return policy.filter_queryset(self.request.user, Action.RECORD_GROUP_SESSION, queryset)
+        return policy.filter_queryset(self.request.user, Action.RECORD_GROUP_SESSION, queryset,
+                                      school="cohort_group__school")
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
@@ -213,7 +214,7 @@ class GroupSessionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
                              detail={"api": "group_session_open_answers", "answers": len(answers)})
         return Response(FeedbackSummarySerializer({
             "responses": summary.responses_label, "shown": summary.shown, "open_answers": answers,
-            "statements": [vars(result) for result in summary.statements]}).data)
+            "statements": summary.statements}).data)
 
 
 def register(router) -> None:

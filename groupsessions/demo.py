@@ -93,7 +93,7 @@ def _session(group, day, staff, rng, today, feedback_days, *, small: bool, follo
     start = _at(day, rng.choice((8, 9, 10, 12)), rng.choice((0, 15, 30)))
     end = start + timedelta(minutes=rng.choice((45, 60, 75, 90)))
     session = GroupSession.objects.create(
-        cohort_group=group, school_id=group.school_id, starts_at=start, ends_at=end, place=rng.choice(PLACES),
+        cohort_group=group, starts_at=start, ends_at=end, place=rng.choice(PLACES),
         feedback_token=GroupSession.new_token(), feedback_closes_at=end + timedelta(days=feedback_days))
     SessionStaff.objects.bulk_create([SessionStaff(session=session, user_id=uid, role=role) for uid, role in staff])
     if day >= today:

@@ -10,6 +10,7 @@ Feedback responses store a keyed hash of a random device id, never an IP address
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import models
@@ -111,6 +112,39 @@ class SessionStatus(models.TextChoices):
     NOT_HELD = "not_held", pgettext_lazy("group session", "Not held")
 
 
+class GroupState:
+    MET = "met"
+    PLANNED = "planned"
+    NOT_PLANNED = "not_planned"
+
+
+@dataclass(frozen=True)
+class GroupProgress:
+    state: str  # a GroupState
+    session: object | None  # the first held session, else the first planned one, else the latest
+    met_by_deadline: bool
+    late_plan: bool  # not met, and planned for a day after the deadline
+
+
+def group_progress(sessions, deadline: date) -> GroupProgress:
+    """How far one group to meet is, from its sessions in time order (anything with ``status``
+    and ``starts_at``, historical models included). The one rule behind the coverage page
+    (selectors.coverages) and the dashboards' rollup (rollups.compute): the first held session
+    meets the group, else the first planned one plans it; days are the municipality's local days."""
+    held = [s for s in sessions if s.status == SessionStatus.HELD]
+    planned = [s for s in sessions if s.status == SessionStatus.PLANNED]
+    if held:
+        state, session = GroupState.MET, held[0]
+    elif planned:
+        state, session = GroupState.PLANNED, planned[0]
+    else:
+        state, session = GroupState.NOT_PLANNED, (sessions[-1] if sessions else None)
+    day = timezone.localtime(session.starts_at, timezone.get_default_timezone()).date() if session else None
+    return GroupProgress(state=state, session=session,
+                         met_by_deadline=state == GroupState.MET and day <= deadline,
+                         late_plan=state == GroupState.PLANNED and day > deadline)
+
+
 class NotHeldReason(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled by the school")
     STAFF_ABSENT = "staff_absent", _("Welfare staff could not attend")
@@ -133,13 +167,11 @@ class GroupSession(models.Model):
     """One meeting of welfare staff with one group: planned, then recorded as held or not held.
 
     ``feedback_token`` opens the anonymous feedback form (no sign-in); the form closes at
-    ``feedback_closes_at``.
+    ``feedback_closes_at``. The school is the group's (``cohort_group.school``), never stored twice.
     """
 
     cohort_group = models.ForeignKey(CohortGroup, on_delete=models.PROTECT, related_name="sessions",
                                      verbose_name=_("group"))
-    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="group_sessions",
-                               verbose_name=_("school"))
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"))
     place = models.CharField(_("place"), max_length=120, blank=True)
@@ -163,7 +195,6 @@ class GroupSession(models.Model):
         ordering = ["starts_at", "id"]
         verbose_name = _("group session")
         verbose_name_plural = _("group sessions")
-        indexes = [models.Index(fields=["school", "starts_at"])]
         constraints = [
             models.CheckConstraint(condition=models.Q(starts_at__lt=models.F("ends_at")), name="gs_session_times"),
             models.CheckConstraint(
@@ -178,7 +209,7 @@ class GroupSession(models.Model):
     def policy_target(self):
         from welfare.policy import Target
 
-        return Target(school_id=self.school_id)
+        return Target(school_id=self.cohort_group.school_id)
 
     @staticmethod
     def new_token() -> str:
@@ -235,7 +266,7 @@ class FollowUp(models.Model):
     def policy_target(self):
         from welfare.policy import Target
 
-        return Target(school_id=self.session.school_id)
+        return Target(school_id=self.session.cohort_group.school_id)
 
 
 STATEMENT_FIELDS = ("statement_1", "statement_2", "statement_3", "statement_4")

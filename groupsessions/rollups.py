@@ -28,9 +28,8 @@ from collections.abc import Iterable
 
 from django.apps import apps as django_apps
 from django.db.models import Count, Sum
-from django.utils import timezone
 
-from groupsessions.models import STATEMENT_FIELDS, SessionStatus, deadline_in
+from groupsessions.models import STATEMENT_FIELDS, GroupState, deadline_in, group_progress
 from welfare.rollups import replace_rows
 
 LOCK_NAMESPACE = ":groupsessions.rollup"
@@ -57,15 +56,14 @@ def compute(school_ids: list[int], *, apps=django_apps) -> list:
                   .values_list("pk", "school_id", "school_year_id").order_by("pk"))
     if not groups:
         return []
-    sessions: dict[int, list[tuple]] = defaultdict(list)
-    for row in (group_session.objects.filter(cohort_group__school_id__in=school_ids)
-                .values_list("cohort_group_id", "status", "starts_at", "pupils_present", "pupils_enrolled")
-                .order_by("starts_at", "id")):
-        sessions[row[0]].append(row[1:])
+    sessions: dict[int, list] = defaultdict(list)
+    for session in (group_session.objects.filter(cohort_group__school_id__in=school_ids)
+                    .only("cohort_group_id", "status", "starts_at", "pupils_present", "pupils_enrolled")
+                    .order_by("starts_at", "id")):
+        sessions[session.cohort_group_id].append(session)
     month, day = _deadline_settings(apps)
     deadlines = {year.pk: deadline_in(month, day, year.start_date, year.end_date)
                  for year in school_year.objects.filter(pk__in={year_id for _g, _s, year_id in groups})}
-    tz = timezone.get_default_timezone()
     rows: dict[tuple[int, int], object] = {}
     for group_id, school_id, year_id in groups:
         row = rows.get((school_id, year_id))
@@ -73,19 +71,15 @@ def compute(school_ids: list[int], *, apps=django_apps) -> list:
             row = rows[(school_id, year_id)] = rollup(school_id=school_id, school_year_id=year_id,
                                                       deadline=deadlines[year_id])
         row.groups_to_meet += 1
-        # The same states as the coverage page (selectors._row): the first held session counts,
-        # else the first planned one.
-        held = [s for s in sessions[group_id] if s[0] == SessionStatus.HELD]
-        planned = [s for s in sessions[group_id] if s[0] == SessionStatus.PLANNED]
-        if held:
-            _status, starts_at, present, enrolled = held[0]
+        progress = group_progress(sessions[group_id], row.deadline)  # the coverage page's rule
+        if progress.state == GroupState.MET:
             row.groups_met += 1
-            row.met_by_deadline += timezone.localtime(starts_at, tz).date() <= row.deadline
-            row.pupils_present += present or 0
-            row.pupils_enrolled += enrolled or 0
-        elif planned:
+            row.met_by_deadline += progress.met_by_deadline
+            row.pupils_present += progress.session.pupils_present or 0
+            row.pupils_enrolled += progress.session.pupils_enrolled or 0
+        elif progress.state == GroupState.PLANNED:
             row.groups_planned += 1
-            row.planned_after_deadline += timezone.localtime(planned[0][1], tz).date() > row.deadline
+            row.planned_after_deadline += progress.late_plan
     sums = {f"{name}_sum": Sum(name, default=0) for name in STATEMENT_FIELDS}
     answers = {f"{name}_answers": Count(name) for name in STATEMENT_FIELDS}
     for found in (feedback_response.objects.filter(session__cohort_group__school_id__in=school_ids)

@@ -11,7 +11,7 @@ Who reads what (welfare/policy.py):
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -24,12 +24,21 @@ from groupsessions.models import (
     FeedbackResponse,
     GroupSession,
     GroupSessionSettings,
+    GroupState,
     SessionStaff,
     SessionStatus,
+    group_progress,
 )
 from groupsessions.services import ATTENDING_ROLES
 from welfare import policy
-from welfare.aggregates import THRESHOLD, SuppressedTable, suppress_count, suppress_table
+from welfare.aggregates import (
+    HIDDEN_LABEL,
+    THRESHOLD,
+    SuppressedTable,
+    suppress_count,
+    suppress_mean,
+    suppress_table,
+)
 from welfare.models import Role, School, SchoolYear, StaffRole
 from welfare.policy import Action
 from welfare.selectors import user_names
@@ -65,12 +74,6 @@ def may_view_coverage(user, school) -> bool:
 
 
 # --- Coverage -------------------------------------------------------------------------------------
-
-class GroupState:
-    MET = "met"
-    PLANNED = "planned"
-    NOT_PLANNED = "not_planned"
-
 
 @dataclass
 class GroupRow:
@@ -115,20 +118,10 @@ class SchoolCoverage:
 
 
 def _row(group: CohortGroup, sessions: list[GroupSession], deadline: date, today: date) -> GroupRow:
-    held = [s for s in sessions if s.status == SessionStatus.HELD]
-    planned = [s for s in sessions if s.status == SessionStatus.PLANNED]
-    if held:
-        session, state = held[0], GroupState.MET
-    elif planned:
-        session, state = planned[0], GroupState.PLANNED
-    else:
-        session, state = (sessions[-1] if sessions else None), GroupState.NOT_PLANNED
-    local_day = timezone.localtime(session.starts_at).date() if session else None
-    met_by_deadline = state == GroupState.MET and local_day <= deadline
-    late_plan = state == GroupState.PLANNED and local_day > deadline
-    overdue = state != GroupState.MET and (today > deadline or late_plan)
-    return GroupRow(group=group, state=state, session=session,
-                    met_by_deadline=met_by_deadline, overdue=overdue, late_plan=late_plan)
+    progress = group_progress(sessions, deadline)
+    overdue = progress.state != GroupState.MET and (today > deadline or progress.late_plan)
+    return GroupRow(group=group, state=progress.state, session=progress.session,
+                    met_by_deadline=progress.met_by_deadline, overdue=overdue, late_plan=progress.late_plan)
 
 
 def coverages(school_year: SchoolYear, today: date, school_ids: set[int] | None = None) -> list[SchoolCoverage]:
@@ -139,7 +132,8 @@ def coverages(school_year: SchoolYear, today: date, school_ids: set[int] | None 
         "school__name", "name", "id")
     sessions = GroupSession.objects.filter(cohort_group__school_year=school_year).order_by("starts_at", "id")
     if school_ids is not None:
-        groups, sessions = groups.filter(school_id__in=school_ids), sessions.filter(school_id__in=school_ids)
+        groups = groups.filter(school_id__in=school_ids)
+        sessions = sessions.filter(cohort_group__school_id__in=school_ids)
     by_group: dict[int, list[GroupSession]] = defaultdict(list)
     for session in sessions:
         by_group[session.cohort_group_id].append(session)
@@ -194,9 +188,9 @@ def feedback_counts(school_year: SchoolYear, school_ids: set[int] | None = None)
     """Feedback responses per school in a school year (raw: callers suppress before showing)."""
     responses = FeedbackResponse.objects.filter(session__cohort_group__school_year=school_year)
     if school_ids is not None:
-        responses = responses.filter(session__school_id__in=school_ids)
-    return dict(responses.values("session__school_id").annotate(n=Count("id"))
-                .values_list("session__school_id", "n"))
+        responses = responses.filter(session__cohort_group__school_id__in=school_ids)
+    return dict(responses.values("session__cohort_group__school_id").annotate(n=Count("id"))
+                .values_list("session__cohort_group__school_id", "n"))
 
 
 # --- Double-booking ----------------------------------------------------------------------------
@@ -217,7 +211,7 @@ def double_bookings(user_ids, starts_at: datetime, ends_at: datetime, *, exclude
     overlapping = (SessionStaff.objects.filter(user_id__in=user_ids, session__starts_at__lt=ends_at,
                                                session__ends_at__gt=starts_at)
                    .exclude(session__status=SessionStatus.NOT_HELD)
-                   .select_related("session__cohort_group", "session__school").order_by("session__starts_at"))
+                   .select_related("session__cohort_group__school").order_by("session__starts_at"))
     if exclude is not None:
         overlapping = overlapping.exclude(session_id=exclude)
     names = user_names({row.user_id for row in overlapping})
@@ -264,41 +258,63 @@ class StatementResult:
     key: str
     label: str
     answered: int
-    mean: float | None
+    mean: float | None  # None: not shown (fewer than five answered, or ``withheld``)
     distribution: list[int]  # answers 1..5
+    withheld: bool = False  # five or more answered, but hidden to protect a session's few answers
+
+    @property
+    def answered_label(self) -> str:
+        return HIDDEN_LABEL if self.withheld else suppress_count(self.answered)
 
 
 @dataclass
 class FeedbackSummary:
     """Per-question results only from five responses up (domain.md A5); below that the number of
-    responses shows as "<5" and nothing else."""
+    responses shows as "<5" and nothing else. ``withheld``: five responses or more, but among them
+    one to four from sessions whose own results are hidden, which the summary would give away."""
 
     responses: int
     statements: list[StatementResult]
+    withheld: bool = False
 
     @property
     def shown(self) -> bool:
-        return self.responses >= THRESHOLD
+        return self.responses >= THRESHOLD and not self.withheld
 
     @property
     def responses_label(self) -> str:
-        return suppress_count(self.responses)
+        return HIDDEN_LABEL if self.withheld else suppress_count(self.responses)
+
+
+def _hidden_part(counts: Counter, hidden_sessions: set[int]) -> bool:
+    """True when the answers of the sessions not shown on their own number 1–4: subtracting the
+    sessions that are shown from a total over several would then reveal them."""
+    return 0 < sum(n for session_id, n in counts.items() if session_id in hidden_sessions) < THRESHOLD
 
 
 def feedback_summary(responses: QuerySet) -> FeedbackSummary:
-    """Results of a set of responses (one session's or a school's). Callers have checked that the
-    user may read the session or the school's coverage."""
-    rows = list(responses.values_list(*STATEMENTS))
+    """Results of a set of responses (one session's or a school's). A session's results are hidden
+    under five responses, and a statement's under five answers; a school's figure is also hidden when
+    the hidden sessions' part of it is 1–4 (it would follow from the school's figure minus the
+    session pages). Callers have checked that the user may read the session or the school's coverage."""
+    rows = list(responses.values_list("session_id", *STATEMENTS))
+    per_session = Counter(row[0] for row in rows)
+    hidden_sessions = {session_id for session_id, n in per_session.items() if n < THRESHOLD}
+    if len(rows) < THRESHOLD or _hidden_part(per_session, hidden_sessions):
+        return FeedbackSummary(responses=len(rows), statements=[], withheld=len(rows) >= THRESHOLD)
     statements = []
-    if len(rows) >= THRESHOLD:
-        for index, (key, label) in enumerate(STATEMENTS.items()):
-            answers = [row[index] for row in rows if row[index] is not None]
-            if len(answers) < THRESHOLD:  # a question most skipped is hidden on its own
-                statements.append(StatementResult(key, str(label), len(answers), None, []))
-                continue
-            statements.append(StatementResult(
-                key, str(label), len(answers), round(sum(answers) / len(answers), 1),
-                [answers.count(value) for value in range(1, 6)]))
+    for index, (key, label) in enumerate(STATEMENTS.items(), start=1):
+        answered = [row for row in rows if row[index] is not None]
+        answers = [row[index] for row in answered]
+        per_statement = Counter(row[0] for row in answered)
+        hidden = hidden_sessions | {session_id for session_id, n in per_statement.items() if n < THRESHOLD}
+        mean = suppress_mean(sum(answers), len(answers))  # a question most skipped is hidden on its own
+        withheld = mean is not None and _hidden_part(per_statement, hidden)
+        if mean is None or withheld:
+            statements.append(StatementResult(key, str(label), len(answers), None, [], withheld=withheld))
+        else:
+            statements.append(StatementResult(key, str(label), len(answers), mean,
+                                              [answers.count(value) for value in range(1, 6)]))
     return FeedbackSummary(responses=len(rows), statements=statements)
 
 
@@ -311,7 +327,8 @@ def open_answers(responses: QuerySet) -> list[FeedbackResponse]:
 
 
 def school_feedback(school: School, school_year: SchoolYear) -> QuerySet:
-    return FeedbackResponse.objects.filter(session__school=school, session__cohort_group__school_year=school_year)
+    return FeedbackResponse.objects.filter(session__cohort_group__school=school,
+                                           session__cohort_group__school_year=school_year)
 
 
 def sessions_between(school_id: int, start: date, end: date) -> QuerySet:
@@ -319,6 +336,6 @@ def sessions_between(school_id: int, start: date, end: date) -> QuerySet:
     tz = timezone.get_current_timezone()
     low = timezone.make_aware(datetime.combine(start, datetime.min.time()), tz)
     high = timezone.make_aware(datetime.combine(end, datetime.max.time()), tz)
-    return (GroupSession.objects.filter(school_id=school_id, starts_at__gte=low, starts_at__lte=high)
+    return (GroupSession.objects.filter(cohort_group__school_id=school_id, starts_at__gte=low, starts_at__lte=high)
             .select_related("cohort_group").order_by("starts_at", "id"))
 

@@ -82,6 +82,7 @@ class SessionStaffSerializer(serializers.ModelSerializer):
 
 class GroupSessionSerializer(serializers.ModelSerializer):
     group_name = serializers.CharField(source="cohort_group.name", read_only=True)
+    school = serializers.IntegerField(source="cohort_group.school_id", read_only=True)
     school_year = serializers.IntegerField(source="cohort_group.school_year_id", read_only=True)
     staff = SessionStaffSerializer(many=True, read_only=True)
     topics = serializers.ListField(child=serializers.ChoiceField(choices=Topic.choices), read_only=True)
@@ -162,7 +163,7 @@ class SessionFilterSerializer(serializers.Serializer):
     def filters(self) -> dict:
         data, filters = self.validated_data, {}
         if "school" in data:
-            filters["school_id"] = data["school"]
+            filters["cohort_group__school_id"] = data["school"]
         if "school_year" in data:
             filters["cohort_group__school_year_id"] = data["school_year"]
         if "status" in data:
@@ -173,7 +174,7 @@ class SessionFilterSerializer(serializers.Serializer):
 class StatementResultSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
-    answered = serializers.IntegerField()
+    answered = serializers.CharField(source="answered_label", help_text='How many answered; "<5" for 1–4.')
     mean = serializers.FloatField(allow_null=True, help_text="Null when fewer than five answered this question.")
     distribution = serializers.ListField(child=serializers.IntegerField(),
                                          help_text="Answers 1..5; empty when fewer than five answered.")

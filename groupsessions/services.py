@@ -138,11 +138,11 @@ def plan_session(*, user, cohort_group: CohortGroup, starts_at: datetime, ends_a
     days = GroupSessionSettings.current().feedback_days
     with transaction.atomic():
         session = GroupSession.objects.create(
-            cohort_group=cohort_group, school_id=cohort_group.school_id, starts_at=starts_at, ends_at=ends_at,
+            cohort_group=cohort_group, starts_at=starts_at, ends_at=ends_at,
             place=place.strip(), feedback_token=GroupSession.new_token(),
             feedback_closes_at=GroupSession.closes_at(ends_at, days), planned_by_id=user.pk)
         _add_staff(session, staff)
-        rollups.refresh([session.school_id])
+        rollups.refresh([cohort_group.school_id])
     return session
 
 
@@ -160,7 +160,7 @@ def reschedule_session(session: GroupSession, *, starts_at: datetime, ends_at: d
                        staff: list[StaffPick] = ()) -> GroupSession:
     """Change a session's time, place and staff. Callers have checked RECORD_GROUP_SESSION."""
     _check_times(starts_at, ends_at, session.cohort_group.school_year)
-    _check_staff(session.school, list(staff))
+    _check_staff(session.cohort_group.school, list(staff))
     days = GroupSessionSettings.current().feedback_days
     with transaction.atomic():
         session.starts_at, session.ends_at, session.place = starts_at, ends_at, place.strip()
@@ -168,7 +168,7 @@ def reschedule_session(session: GroupSession, *, starts_at: datetime, ends_at: d
         session.save()
         session.staff.all().delete()
         _add_staff(session, staff)
-        rollups.refresh([session.school_id])
+        rollups.refresh([session.cohort_group.school_id])
     return session
 
 
@@ -208,7 +208,7 @@ def record_session(session: GroupSession, *, user, status: str, not_held_reason:
         session.other_topics = other_topics.strip()
         session.recorded_by_id, session.recorded_at = user.pk, timezone.now()
         session.save()
-        rollups.refresh([session.school_id])
+        rollups.refresh([session.cohort_group.school_id])
     return session
 
 
@@ -221,7 +221,7 @@ def delete_session(session: GroupSession) -> None:
         if locked.status != SessionStatus.PLANNED or locked.feedback.exists() or locked.follow_ups.exists():
             raise ValidationError(_("Only a planned session without feedback or follow-ups can be removed; "
                                     "record it as not held instead."))
-        school_id = locked.school_id
+        school_id = session.cohort_group.school_id
         locked.delete()
         rollups.refresh([school_id])
 
@@ -250,7 +250,7 @@ def follow_up_to_clock(follow_up: FollowUp, *, user) -> str:
         session = locked.session
         when = timezone.localtime(session.starts_at)
         url = add_followup_activity(
-            user=user, school_id=session.school_id, title=locked.title,
+            user=user, school_id=session.cohort_group.school_id, title=locked.title,
             description=locked.description or _("Raised in the group session of %(group)s on %(date)s.") % {
                 "group": session.cohort_group.name, "date": when.strftime("%d.%m.%Y")},
             month=locked.month, source_label=_("Group session %(group)s") % {"group": session.cohort_group.name})
@@ -298,7 +298,7 @@ def submit_feedback(session: GroupSession, *, device_id: str, language: str, ans
             response = FeedbackResponse.objects.create(
                 session=session, device_hash=device_hash(session.feedback_token, device_id),
                 language=language[:2], open_answer=open_answer.strip()[:600], **values)
-            rollups.refresh([session.school_id])
+            rollups.refresh([session.cohort_group.school_id])
             return response
     except IntegrityError:
         raise AlreadyAnswered from None

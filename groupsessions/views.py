@@ -190,7 +190,8 @@ def plan(request, group_pk: int):
 
 
 def _session(pk: int) -> GroupSession:
-    return get_object_or_404(GroupSession.objects.select_related("cohort_group__school_year", "school"), pk=pk)
+    return get_object_or_404(GroupSession.objects.select_related("cohort_group__school_year",
+                                                                 "cohort_group__school"), pk=pk)
 
 
 @require_POST
@@ -199,7 +200,8 @@ def delete(request, pk: int):
     """Remove a session planned by mistake."""
     session = _session(pk)
     policy.require(request.user, Action.RECORD_GROUP_SESSION, session)
-    back = reverse("groupsessions:school", args=[session.school_id]) + f"?year={session.cohort_group.school_year_id}"
+    back = (reverse("groupsessions:school", args=[session.cohort_group.school_id])
+            + f"?year={session.cohort_group.school_year_id}")
     try:
         with transaction.atomic():
             audit.record(request, AuditAction.DELETE, obj=session)
@@ -217,7 +219,8 @@ def edit(request, pk: int):
     """Change a session's time, place and staff."""
     session = _session(pk)
     policy.require(request.user, Action.RECORD_GROUP_SESSION, session)
-    return _handle_plan(request, school=session.school, cohort_group=session.cohort_group, session=session)
+    return _handle_plan(request, school=session.cohort_group.school, cohort_group=session.cohort_group,
+                        session=session)
 
 
 @never_cache

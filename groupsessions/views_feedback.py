@@ -47,7 +47,8 @@ def _language(request, session: GroupSession) -> str:
     chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
     if chosen in FEEDBACK_LANGUAGES:
         return chosen
-    return session.school.language if session.school.language in FEEDBACK_LANGUAGES else "fi"
+    language = session.cohort_group.school.language
+    return language if language in FEEDBACK_LANGUAGES else "fi"
 
 
 @never_cache
@@ -55,7 +56,7 @@ def _language(request, session: GroupSession) -> str:
 def feedback(request, token: str):
     session = None
     if MIN_TOKEN_LENGTH <= len(token) <= 64:
-        session = GroupSession.objects.select_related("school", "cohort_group").filter(feedback_token=token).first()
+        session = GroupSession.objects.select_related("cohort_group__school").filter(feedback_token=token).first()
     if session is None:
         raise Http404
     device_id = device_id_from(request)

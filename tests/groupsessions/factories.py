@@ -35,7 +35,6 @@ class GroupSessionFactory(DjangoModelFactory):
         model = GroupSession
 
     cohort_group = factory.SubFactory(CohortGroupFactory)
-    school = factory.SelfAttribute("cohort_group.school")
     starts_at = factory.LazyFunction(lambda: at(datetime.date(2026, 9, 15), 9))
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + datetime.timedelta(minutes=75))
     place = "luokka 214"

@@ -95,9 +95,11 @@ def test_plan_record_and_feedback_through_the_api(espoo, world):
     few = client.get(f"{BASE}/sessions/{session_id}/feedback/").json()
     assert few == {"responses": "<5", "shown": False, "statements": [], "open_answers": []}
     with schema_context(espoo.schema_name):
-        FeedbackResponseFactory(session=session, open_answer="vastaus 4")
+        FeedbackResponseFactory(session=session, open_answer="vastaus 4", statement_4=None)
     five = client.get(f"{BASE}/sessions/{session_id}/feedback/").json()
     assert five["responses"] == "5" and five["shown"] and five["statements"][0]["mean"] == 4.0
+    assert five["statements"][0]["answered"] == "5"
+    assert (five["statements"][3]["answered"], five["statements"][3]["mean"]) == ("<5", None)  # four answered
     assert sorted(five["open_answers"]) == [f"vastaus {i}" for i in range(5)]
 
 

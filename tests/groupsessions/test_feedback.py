@@ -144,8 +144,8 @@ def test_unknown_or_short_tokens_are_not_found(espoo, session):
 ])
 def test_language_is_the_schools_unless_the_pupil_chose(espoo, session, school_language, cookie, expected):
     with schema_context(espoo.schema_name):
-        session.school.language = school_language
-        session.school.save()
+        session.cohort_group.school.language = school_language
+        session.cohort_group.school.save()
     phone = pupil(espoo, lang=cookie)
     assert f'<html lang="{expected}"' in phone.get(url(session)).content.decode()
 
@@ -196,3 +196,38 @@ def test_school_results_add_up_the_schools_sessions(espoo, world, session):
     body = client_for(espoo, world["users"][Role.PRINCIPAL]).get(
         f"/group-sessions/schools/{world['school'].pk}/?year={world['year'].pk}").content.decode()
     assert "Responses: 6" in body and "feedback-results" in body
+
+
+def test_school_results_do_not_give_away_a_sessions_hidden_answers(espoo, world, session):
+    """7A's ten responses are shown on its own page; 7B's three are not. The school's results minus
+    7A's would be 7B's three answers exactly, so the school's are withheld; once 7B's hidden part
+    reaches five they show again."""
+    with schema_context(espoo.schema_name):
+        second = GroupSessionFactory(cohort_group=world["g7b"], status=SessionStatus.HELD)
+    _five(espoo, session, 10)
+    _five(espoo, second, 3, statement_1=1)
+    principal = client_for(espoo, world["users"][Role.PRINCIPAL])
+    school_page = f"/group-sessions/schools/{world['school'].pk}/?year={world['year'].pk}"
+    body = principal.get(school_page).content.decode()
+    assert "Responses: 13" not in body and "Responses: ×" in body
+    assert "feedback-results" not in body and "give away the answers of a session with fewer than five" in body
+    assert "Responses: 10" in principal.get(f"/group-sessions/sessions/{session.pk}/").content.decode()
+
+    _five(espoo, second, 2, statement_1=1)  # 7B now has five responses: shown on its own page too
+    body = principal.get(school_page).content.decode()
+    assert "Responses: 15" in body and "feedback-results" in body
+
+
+def test_a_statement_is_withheld_at_school_level_when_a_session_skipped_it_mostly(espoo, world, session):
+    """Both sessions are shown, but 7B's statement 4 (three answers) is hidden on 7B's page: the
+    school's statement 4 would give those three answers away."""
+    with schema_context(espoo.schema_name):
+        second = GroupSessionFactory(cohort_group=world["g7b"], status=SessionStatus.HELD)
+    _five(espoo, session, 6)
+    _five(espoo, second, 3, statement_4=1)
+    _five(espoo, second, 3, statement_4=None)
+    body = client_for(espoo, world["users"][Role.PRINCIPAL]).get(
+        f"/group-sessions/schools/{world['school'].pk}/?year={world['year'].pk}").content.decode()
+    assert "Responses: 12" in body and "feedback-results" in body
+    assert body.count("give away the answers of a session with fewer than five") == 1
+    assert "<td class=\"num\">×</td>" in body
