@@ -152,8 +152,7 @@ class ClockViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Re
         except (ValueError, IntegrityError):
             raise serializers.ValidationError({"non_field_errors": [_msg_exists()]}) from None
         if "reminder_days" in data:
-            clock.reminder_days = data["reminder_days"]
-            clock.save(update_fields=["reminder_days"])
+            services.set_clock_reminder_days(clock, data["reminder_days"])
         audit.record(request, AuditAction.CREATE, obj=clock, detail={"api": True})
         return Response(self.get_serializer(clock).data, status=status.HTTP_201_CREATED)
 
@@ -166,8 +165,7 @@ class ClockViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Re
         serializer = self.get_serializer(clock, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         if "reminder_days" in serializer.validated_data:
-            clock.reminder_days = serializer.validated_data["reminder_days"]
-            clock.save(update_fields=["reminder_days"])
+            services.set_clock_reminder_days(clock, serializer.validated_data["reminder_days"])
         audit.record(request, AuditAction.UPDATE, obj=clock, detail={"api": True})
         return Response(self.get_serializer(clock).data)
 

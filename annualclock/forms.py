@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from annualclock.models import (
     SCHOOL_YEAR_MONTHS,
     Activity,
+    Clock,
     ClockSettings,
     ClockTemplate,
     Evaluation,
@@ -177,6 +178,20 @@ class ClockSettingsForm(forms.ModelForm):
         field = self.fields["reminder_days"]
         field.validators = [*field.validators, MinValueValidator(1), MaxValueValidator(60)]
         field.widget.attrs.update({"min": 1, "max": 60})
+
+
+class ClockRemindersForm(forms.ModelForm):
+    """A school's own reminder days for its clock (empty: the municipality's setting)."""
+
+    class Meta:
+        model = Clock
+        fields = ["reminder_days"]
+
+    def __init__(self, *args, default_days: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["reminder_days"]
+        field.widget.attrs.update({"min": 1, "max": 60})
+        field.help_text = _("Leave empty to use the municipality's setting (%(days)s days).") % {"days": default_days}
 
 
 RING_FIELDS = ["name_fi", "name_sv", "name_en", "color", "position", "active"]

@@ -214,6 +214,15 @@ def update_clock_settings(*, reminder_days: int, user=None) -> ClockSettings:
     return row
 
 
+def set_clock_reminder_days(clock: Clock, reminder_days: int | None) -> Clock:
+    """A school's own reminder days for its clock (1–60; None: the municipality's setting).
+    Callers have checked EDIT_ANNUAL_CLOCK on the clock. Raises ValidationError."""
+    clock.reminder_days = reminder_days
+    clock.full_clean(validate_unique=False, validate_constraints=False)
+    clock.save(update_fields=["reminder_days"])
+    return clock
+
+
 def ring_code(name: str, *, taken: set[str]) -> str:
     """A new ring's code: its Finnish name as a slug ("Kodin ja koulun yhteistyö" →
     "kodin-ja-koulun-yhteistyo"), made unique with -2, -3, … (at most 40 characters)."""

@@ -10,6 +10,7 @@ urlpatterns = [
     path("my-tasks/", views.my_tasks, name="my_tasks"),
     path("clocks/<int:pk>/", views.clock_detail, name="clock_detail"),
     path("clocks/<int:pk>/activities/new/", views.activity_new, name="activity_new"),
+    path("clocks/<int:pk>/reminders/", views.clock_reminders, name="clock_reminders"),
     path("clocks/<int:pk>/pdf/<str:kind>/", views.clock_document, name="clock_document"),
     path("activities/<int:pk>/", views.activity_detail, name="activity_detail"),
     path("activities/<int:pk>/edit/", views.activity_edit, name="activity_edit"),

@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annualclock import documents, selectors, services
-from annualclock.forms import ActivityForm, EvaluationForm, NewClockForm
-from annualclock.models import Activity, Clock, ClockTemplate, Status, TargetGroup
+from annualclock.forms import ActivityForm, ClockRemindersForm, EvaluationForm, NewClockForm
+from annualclock.models import Activity, Clock, ClockSettings, ClockTemplate, Status, TargetGroup
 from annualclock.presentation import list_item, month_groups, period_text, render_wheel
 from annualclock.schedule import span
 from welfare import audit
@@ -118,7 +118,34 @@ def _clock_page_context(request, clock: Clock, params=None) -> dict:
 def clock_detail(request, pk: int):
     """The wheel and, beside it, the same content as an accessible month list, with filters."""
     clock = _clock(request, pk)
-    return render(request, "annualclock/clock_detail.html", _clock_page_context(request, clock))
+    context = _clock_page_context(request, clock)
+    if context["may_edit"]:
+        context["reminders_form"] = _reminders_form(clock)
+    return render(request, "annualclock/clock_detail.html", context)
+
+
+def _reminders_form(clock: Clock, data=None) -> ClockRemindersForm:
+    return ClockRemindersForm(data, instance=clock, prefix="reminders",
+                              default_days=ClockSettings.current().reminder_days)
+
+
+@require_POST
+@permission_required(Action.VIEW_ANNUAL_CLOCK)
+def clock_reminders(request, pk: int):
+    """The school's own reminder days for its clock (the welfare group)."""
+    clock = _clock(request, pk, edit=True)
+    before = clock.reminder_days
+    form = _reminders_form(clock, request.POST)
+    if form.is_valid():
+        services.set_clock_reminder_days(clock, form.cleaned_data["reminder_days"])
+        audit.record(request, AuditAction.UPDATE, obj=clock,
+                     detail={"reminder_days": {"from": before, "to": clock.reminder_days}})
+        messages.success(request, _("The reminder days were saved."))
+        return redirect("annualclock:clock_detail", pk=clock.pk)
+    context = _clock_page_context(request, Clock.objects.select_related("school", "school_year", "template")
+                                  .get(pk=clock.pk))
+    context["reminders_form"] = form
+    return render(request, "annualclock/clock_detail.html", context, status=400)
 
 
 @require_POST

@@ -291,3 +291,29 @@ def test_inline_save_queries_do_not_grow_with_the_clock(espoo, world, client_for
                                         owner_ids=[world.nurse.pk], ring=ring(["safety", "guidance"][n % 2]))
             Evaluation.objects.create(activity=evaluated, what_happened="Tehty")
     assert queries("Kolmas") == before
+
+
+def test_the_welfare_group_sets_its_clocks_own_reminder_days(espoo, world, client_for):
+    from annualclock.models import Clock, ClockSettings
+    from welfare.models import AuditAction, AuditEvent
+
+    with schema_context(espoo.schema_name):
+        ClockSettings.objects.update_or_create(pk=1, defaults={"reminder_days": 9})
+    url = f"/annual-clock/clocks/{world.clock.pk}/reminders/"
+    page = client_for(world.principal).get(f"/annual-clock/clocks/{world.clock.pk}/").content.decode()
+    assert url in page and "(9 days)" in page
+    assert url not in client_for(world.teacher).get(f"/annual-clock/clocks/{world.clock.pk}/").content.decode()
+    assert client_for(world.teacher).post(url, {"reminders-reminder_days": "3"}).status_code == 403
+    assert client_for(world.other_principal).post(url, {"reminders-reminder_days": "3"}).status_code == 404
+
+    client = client_for(world.principal)
+    refused = client.post(url, {"reminders-reminder_days": "61"})
+    assert refused.status_code == 400 and "field-invalid" in refused.content.decode()
+    assert client.post(url, {"reminders-reminder_days": "3"}).status_code == 302
+    with schema_context(espoo.schema_name):
+        assert Clock.objects.get(pk=world.clock.pk).reminder_days == 3
+        event = AuditEvent.objects.get(action=AuditAction.UPDATE, object_type="annualclock.clock")
+        assert event.detail["reminder_days"] == {"from": None, "to": 3}
+    assert client.post(url, {"reminders-reminder_days": ""}).status_code == 302  # back to the municipality's
+    with schema_context(espoo.schema_name):
+        assert Clock.objects.get(pk=world.clock.pk).reminder_days is None
