@@ -290,7 +290,8 @@ AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Yhdessä"
 # A code typed as its 30-second window ends is still accepted in the next window (RFC 6238
-# §5.2: one step of transmission delay); allauth refuses any code a second time.
+# §5.2: one step of transmission delay); a used code stays refused while it is accepted, in every
+# municipality (welfare.mfa.remember_used_codes_while_valid).
 MFA_TOTP_TOLERANCE = 1
 # Opening a confidential record asks for the second factor again after this many minutes
 # (a municipality may set its own value in MunicipalSettings).

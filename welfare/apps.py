@@ -10,6 +10,7 @@ class WelfareConfig(AppConfig):
 
     def ready(self) -> None:
         from welfare import audit  # noqa: F401  (connects the sign-in audit signals)
+        from welfare.mfa import remember_used_codes_while_valid
         from welfare.services import (  # noqa: F401
             retention,  # registers the audit log's retention type
             staff,  # marks an invitee's email verified when they set their password
@@ -17,3 +18,4 @@ class WelfareConfig(AppConfig):
         from welfare.services.reports import register as register_reports
 
         register_reports()
+        remember_used_codes_while_valid()

@@ -26,6 +26,28 @@ def has_totp(user) -> bool:
     return cache["_yhdessa_has_totp"]
 
 
+def remember_used_codes_while_valid() -> None:
+    """Called once from WelfareConfig.ready(). allauth refuses a TOTP code it has seen, but
+    remembers it for one period only (in this municipality's cache keys), while
+    MFA_TOTP_TOLERANCE accepts a code for 2·tolerance+1 periods and a user signs in to every
+    municipality where they hold a role: a code seen once could be replayed 30 s later, or on
+    another municipality's address. Remember it for as long as it is accepted, for every
+    municipality."""
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import TOTP
+    from django.core.cache import cache
+    from django_tenants.utils import schema_context
+
+    def mark_code_used(self, code: str) -> bool:
+        with schema_context("public"):  # the cache key carries the schema: one key for every municipality
+            return cache.add(self._get_used_cache_key(code), "y",
+                             timeout=app_settings.TOTP_PERIOD * (2 * app_settings.TOTP_TOLERANCE + 1))
+
+    if not hasattr(TOTP, "_mark_code_used"):  # an allauth upgrade renamed it: fail loudly, not silently
+        raise RuntimeError("allauth's TOTP._mark_code_used is gone: review welfare.mfa.remember_used_codes_while_valid")
+    TOTP._mark_code_used = mark_code_used
+
+
 class MfaEnrollmentMiddleware:
     """A user whose role here can open pupil data sets up the second factor before anything else."""
 

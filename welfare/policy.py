@@ -199,7 +199,11 @@ def _covers(grant: StaffRole, scope: Scope, target: Target | None, in_caseload) 
 
 
 def _grant_covers(user, grant: StaffRole, scope: Scope, target: Target | None) -> bool:
-    in_caseload = (lambda student_id: student_id in _caseload(user)) if _caseload_scoping(user) else None
+    # The municipal setting is read only where it can matter (a pupil, a SERVED grant): most
+    # pages' checks (menus, aggregates) then cost no query for it.
+    in_caseload = None
+    if scope is Scope.SERVED and target is not None and target.student_id is not None and _caseload_scoping(user):
+        in_caseload = lambda student_id: student_id in _caseload(user)  # noqa: E731
     return _covers(grant, scope, target, in_caseload)
 
 

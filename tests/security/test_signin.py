@@ -234,6 +234,36 @@ def test_code_from_the_window_just_ended_is_accepted_older_refused(espoo):
     assert signed_in_user_id(client) == str(user.pk)
 
 
+def test_a_code_is_never_accepted_twice_not_later_nor_in_another_municipality(espoo, vantaa, settings, monkeypatch):
+    """MFA_TOTP_TOLERANCE accepts a code for three windows: it stays refused after its first use for
+    all that time, and on the address of every municipality (the cache keys carry the schema)."""
+    import time
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": f"security-{id(object())}",
+                                   "KEY_FUNCTION": "django_tenants.cache.make_key"}}
+    user = make_staff(espoo, Role.PRINCIPAL, totp=True)
+    with schema_context(vantaa.schema_name):
+        StaffRoleFactory(user=user, role=Role.PRINCIPAL)
+    code = totp_code(user.totp_secret)
+    first = client_for(espoo)
+    post_login(first, user.email)
+    assert first.post(MFA_URL, {"code": code}).status_code == 302
+
+    def replay(municipality) -> str | None:
+        client = client_for(municipality)
+        post_login(client, user.email)
+        response = client.post(MFA_URL, {"code": code})
+        assert response.status_code == 200 and response.context["form"].errors
+        return signed_in_user_id(client)
+
+    assert replay(vantaa) is None
+    real = time.time
+    shift = 30 - real() % 30 + 1  # into the next window, where the code is still within the tolerance
+    monkeypatch.setattr(time, "time", lambda: real() + shift)
+    assert replay(espoo) is None
+
+
 def test_recovery_code_works_once_as_the_second_factor(espoo):
     user = make_staff(espoo, Role.PRINCIPAL, totp=True)
     codes = RecoveryCodes.activate(user).generate_codes()
