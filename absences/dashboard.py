@@ -204,6 +204,17 @@ def _hour_panels(scope, section, by_school) -> list[Panel]:
     ]
 
 
+def _part_of(part: int, whole: int, whole_shown: bool) -> str:
+    """A count of a step's escalations that had something (an action in time, an expert group).
+
+    The step's escalations are known (shown here, and they follow from the steps tables), so a part
+    gives the rest away too: it is shown only when neither it nor the rest is a number from one to
+    four. No column totals are published, so a hidden part cannot be worked out from the others."""
+    if not whole_shown or 0 < part < THRESHOLD or 0 < whole - part < THRESHOLD:
+        return HIDDEN_LABEL
+    return str(part)
+
+
 def _reaction_panels(section, escalations, levels, steps) -> list[Panel]:
     per_level = {level: {"escalations": 0, "reacted": 0, "mar": 0, "days": []} for level in levels}
     for row in escalations:
@@ -214,10 +225,20 @@ def _reaction_panels(section, escalations, levels, steps) -> list[Panel]:
             data["mar"] += row["mar_convened"]
             data["days"].append(row["days_to_action"])
     labels = [steps[level] for level in levels]
-    # No "without action" column: escalations − action would pin a "<5" down exactly.
-    counts = suppress_table(labels, [_("Escalations"), _("Action in time"), _("Expert group convened")],
-                            [[d["escalations"], d["reacted"], d["mar"]]
-                             for d in (per_level[level] for level in levels)])
+    # Escalations per step on their own (they also follow from the steps tables); the escalations
+    # with an action in time, or with an expert group, are a part of them: see _part_of.
+    escalation_cells = suppress_table(labels, [_("Escalations")], [[per_level[level]["escalations"]]
+                                                                  for level in levels])
+    cells = []
+    for level, (escalations_shown,) in zip(levels, escalation_cells.cells, strict=True):
+        data = per_level[level]
+        shown = escalations_shown.isdigit()
+        cells.append([escalations_shown, _part_of(data["reacted"], data["escalations"], shown),
+                      _part_of(data["mar"], data["escalations"], shown)])
+    notes = list(escalation_cells.notes)
+    if any(HIDDEN_LABEL in row[1:] for row in cells):
+        notes.append(_("×: not shown where it, or the rest of the step's escalations, is fewer than five."))
+    counts = FigureTable(labels, [_("Escalations"), _("Action in time"), _("Expert group convened")], cells, notes)
     rates, rate_values = [], []
     for level, shown in zip(levels, counts.cells, strict=True):
         data = per_level[level]
@@ -229,7 +250,7 @@ def _reaction_panels(section, escalations, levels, steps) -> list[Panel]:
         rate_values.append(rate)
         rates.append([HIDDEN_LABEL if rate is None else number_format(rate, 1) + " %",
                       HIDDEN_LABEL if median is None else number_format(median, 1)])
-    notes = [_("×: shown only where the counts it rests on are shown.")] if None in rate_values else []
+    rate_notes = [_("×: shown only where the counts it rests on are shown.")] if None in rate_values else []
     return [
         Panel(key="absences-escalations", section=section, row_heading=_("Step"),
               title=_("Escalations and reactions per step"),
@@ -245,7 +266,7 @@ def _reaction_panels(section, escalations, levels, steps) -> list[Panel]:
               title=_("Reaction rate and days to the first action"),
               description=_("Share of escalations with an action within the step's days to react, and the "
                             "median days from reaching the step to the first action."),
-              table=FigureTable(labels, [_("Reaction rate"), _("Median days to first action")], rates, notes),
+              table=FigureTable(labels, [_("Reaction rate"), _("Median days to first action")], rates, rate_notes),
               chart=bar_chart(key="absences-reaction", title=_("Reaction rate per step"),
                               description=_("Per step, the share of escalations with an action in time."),
                               labels=labels, unit=" %", series=[(_("Reaction rate"), rate_values)])),

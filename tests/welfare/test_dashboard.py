@@ -181,7 +181,7 @@ def test_principal_makes_the_schools_annual_report_in_swedish(town, espoo_client
     assert download.status_code == 200 and download.content.startswith(b"%PDF")
     text = pdf_text(download.content)
     assert "Bergö skola" in text and "Aallon koulu" not in text
-    assert "Elever som passerat varje steg, per skola" in text  # the panels, in Swedish
+    assert "Stegöverskridanden och reaktioner per steg" in text  # the panels, in Swedish
     assert "Salainen" not in text
 
 
@@ -204,7 +204,7 @@ def test_coordinator_makes_the_municipal_summary_with_suppressed_figures(town, e
     assert document.status == "done" and document.kind == "welfare.municipal_report"
     text = pdf_text(client.get(f"/documents/{document.pk}/download/").content)
     assert "Aallon koulu" in text and "Bergö skola" in text
-    assert "Portaan ylittäneet oppilaat kouluittain" in text and "<5" in text
+    assert "Portaan ylitykset ja reagointi portaittain" in text and "<5" in text
     # a tagged PDF (the PDF/UA variant): screen readers get its structure
     info = pdf_info(document.content)
     assert re.search(r"^Tagged:\s+yes$", info, re.M), info
@@ -256,9 +256,30 @@ def test_reaction_rate_is_hidden_where_it_would_reveal_a_small_count(town, espoo
     client = staff(espoo_client, Role.MUNICIPAL_COORDINATOR)
     html = client.get("/dashboard/", {"school_year": ""}, headers={"accept-language": "en"}).content.decode()
     counts = row(panel(html, "absences-escalations"), "Step 1")
-    assert ">11<" in counts and "&lt;5" in counts
+    assert ">11<" in counts and ">×<" in counts and ">3<" not in counts
     rate = row(panel(html, "absences-reaction"), "Step 1")
     assert "27" not in rate and "×" in rate
+
+
+@pytest.mark.parametrize(("with_action", "shown"), [(8, False), (6, True), (11, True)])
+def test_escalations_with_an_action_never_give_the_rest_away(town, espoo_client, with_action, shown):
+    """11 pupils past step 1: 8 with an action in time would tell that 3 had none (a "<5"); 6 and
+    11 are shown (the rest, 5 and 0, are publishable). No totals row is published."""
+    from absences.models import AbsenceCase
+    from absences.services.cases import log_action
+
+    actor = UserFactory()
+    for case in AbsenceCase.objects.order_by("pk")[:with_action]:
+        log_action(case, user=actor, author_role=Role.CLASS_TEACHER, kind="guardian_contacted",
+                   occurred_on=TODAY, contact_method="phone")
+    rollups.refresh_all()
+    client = staff(espoo_client, Role.MUNICIPAL_COORDINATOR)
+    html = client.get("/dashboard/", {"school_year": ""}, headers={"accept-language": "en"}).content.decode()
+    table = panel(html, "absences-escalations")
+    counts = row(table, "Step 1")
+    assert ">11<" in counts
+    assert (f">{with_action}<" in counts) is shown and (">×<" in counts) is not shown
+    assert ">Total<" not in table
 
 
 def test_exports_never_carry_a_formula(town, espoo_client):
