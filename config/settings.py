@@ -297,6 +297,9 @@ MFA_TOTP_TOLERANCE = 1
 # (a municipality may set its own value in MunicipalSettings).
 STEP_UP_MINUTES = int(os.environ.get("STEP_UP_MINUTES", "15"))
 AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", default=PRODUCTION)
+# How many of our own proxies append to X-Forwarded-For (the client's address is the entry the
+# first of them added, counted from the right).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "1"))
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(30 * 60)))
 # The age counts from the last activity (inactivity expiry): SessionTouchMiddleware saves the
 # session again once a minute while it is in use, instead of a write on every request.

@@ -9,6 +9,7 @@ Entries live in the municipality's schema and are append-only (migration 0003).
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -20,12 +21,19 @@ from welfare.models import AuditAction, AuditEvent, Student
 
 
 def client_ip(request) -> str | None:
+    """The client's address: behind our proxies (AUDIT_TRUST_X_FORWARDED_FOR), the entry of
+    X-Forwarded-For that the first of our TRUSTED_PROXY_COUNT proxies appended; everything left of
+    it was written by the client and can be anything. Used by the audit log and the rate limits."""
     if request is None:
         return None
     if getattr(settings, "AUDIT_TRUST_X_FORWARDED_FOR", False):
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
+        entries = [entry.strip() for entry in request.headers.get("X-Forwarded-For", "").split(",") if entry.strip()]
+        count = getattr(settings, "TRUSTED_PROXY_COUNT", 1)
+        if len(entries) >= count:
+            try:
+                return str(ipaddress.ip_address(entries[-count]))
+            except ValueError:
+                pass
     return request.META.get("REMOTE_ADDR") or None
 
 

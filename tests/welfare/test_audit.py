@@ -307,3 +307,22 @@ def test_audit_events_are_not_editable_in_the_admin_site():
     assert not model_admin.has_change_permission(None)
     assert not model_admin.has_delete_permission(None)
     assert not model_admin.has_add_permission(None)
+
+
+@pytest.mark.parametrize(("forwarded", "proxies", "expected"), [
+    ("203.0.113.5", 1, "203.0.113.5"),  # what our proxy appended
+    ("6.6.6.6, 203.0.113.5", 1, "203.0.113.5"),  # the client wrote 6.6.6.6 itself: ignored
+    ("6.6.6.6, 203.0.113.5, 10.0.0.9", 2, "203.0.113.5"),  # two proxies of ours
+    ("203.0.113.5", 2, "10.0.0.2"),  # did not pass both proxies: the connecting address
+    ("not-an-address", 1, "10.0.0.2"),
+    ("", 1, "10.0.0.2"),
+])
+def test_client_ip_is_the_address_our_proxy_saw(settings, rf, forwarded, proxies, expected):
+    """The audit log and the rate limits take the address our outermost proxy appended to
+    X-Forwarded-For; whatever a client writes into the header itself is ignored."""
+    settings.AUDIT_TRUST_X_FORWARDED_FOR = True
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
+    assert audit.client_ip(request) == expected
+    settings.AUDIT_TRUST_X_FORWARDED_FOR = False
+    assert audit.client_ip(request) == "10.0.0.2"
