@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from parentevenings import invitations, languages
 from parentevenings.models import ContactChannel, GuardianMessage, Registration
+from welfare.services import outbox
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
@@ -167,16 +168,8 @@ def request_delivery() -> None:
 def deliver_pending(batch: int = 200) -> dict[str, int]:
     """Send up to ``batch`` pending messages of this municipality; counts by outcome. Each
     message is tried at most once per call (a failed one waits for the next call)."""
-    counts = {"sent": 0, "failed": 0, "skipped": 0, "retry": 0}
-    pending = (GuardianMessage.objects.filter(status=GuardianMessage.Status.PENDING)
-               .order_by("created_at", "id").values_list("pk", flat=True)[:batch])
-    for pk in list(pending):
-        with transaction.atomic():
-            row = (GuardianMessage.objects.select_for_update(skip_locked=True, of=("self",))
-                   .select_related("registration").filter(pk=pk, status=GuardianMessage.Status.PENDING).first())
-            if row is not None:  # else another worker holds or has sent it
-                counts[_deliver(row)] += 1
-    return counts
+    pending = GuardianMessage.objects.filter(status=GuardianMessage.Status.PENDING).select_related("registration")
+    return outbox.deliver_each(pending, _deliver, batch=batch)
 
 
 def _deliver(row: GuardianMessage) -> str:
@@ -195,10 +188,7 @@ def _deliver(row: GuardianMessage) -> str:
     except ChannelUnavailable as exc:
         row.status, row.error, outcome = GuardianMessage.Status.SKIPPED, str(exc)[:300], "skipped"
     except Exception as exc:  # noqa: BLE001 — SMTP errors of every kind: count and retry
-        # The kind and SMTP code only: the text of e.g. SMTPRecipientsRefused holds the address,
-        # which must not outlive the anonymisation of the registration.
-        code = getattr(exc, "smtp_code", None)
-        row.error = f"{type(exc).__name__}{f' {code}' if code else ''}"[:300]
+        row.error = outbox.error_text(exc)  # no address: it must not outlive the anonymisation
         if row.attempts >= MAX_ATTEMPTS:
             row.status, outcome = GuardianMessage.Status.FAILED, "failed"
         else:

@@ -6,9 +6,10 @@
   (accounts.User.preferred_language) under ``translation.override``.
 * ``request_delivery()`` asks Celery to deliver after commit; if the broker (Redis) is down the
   rows simply stay pending and the per-minute beat dispatcher (welfare.tasks) delivers them later.
-* ``deliver_pending()`` sends pending e-mails. Rows are claimed with
-  ``SELECT … FOR UPDATE SKIP LOCKED`` and marked sent in the same transaction, so two workers
-  never send the same row; a failed send stays pending (attempts counted) until MAX_EMAIL_ATTEMPTS.
+* ``deliver_pending()`` sends pending e-mails through welfare.services.outbox: each row is claimed
+  (``SELECT … FOR UPDATE SKIP LOCKED``) and marked in its own transaction, so two workers never
+  send the same row and a worker that dies loses no row already sent; a failed send stays pending
+  (attempts counted) until MAX_EMAIL_ATTEMPTS.
 
 Callers: module services (absences.services.evaluation), Celery tasks, tests. Runs in the
 municipality's schema; users are read from the public schema.
@@ -27,6 +28,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 
 from welfare.models import Notification
+from welfare.services import outbox
 from welfare.services.municipalities import base_url
 
 log = logging.getLogger(__name__)
@@ -108,43 +110,37 @@ def _email(notification: Notification, address: str, language: str, base: str) -
 
 def deliver_pending(batch: int = DELIVERY_BATCH) -> dict[str, int]:
     """Send up to ``batch`` pending e-mails of the current municipality; returns counts by outcome.
-
-    Each row is locked (skip locked) and its new status committed together with the send, so a
-    row is e-mailed at most once even with several workers; a worker that dies mid-send leaves
-    the row pending (the lock goes with its transaction).
-    """
+    Each row is claimed and marked in its own transaction (welfare.services.outbox)."""
     from welfare.accounts.models import User
 
-    counts = {"sent": 0, "failed": 0, "skipped": 0, "retry": 0}
-    with transaction.atomic():
-        rows = list(Notification.objects.select_for_update(skip_locked=True)
-                    .filter(email_status=Notification.EmailStatus.PENDING).order_by("created_at", "id")[:batch])
-        if not rows:
-            return counts
-        users = {user.pk: user for user in User.objects.filter(pk__in={row.recipient_id for row in rows})}
-        base = base_url()  # once per batch: the host is the same for every row
-        now = timezone.now()
-        for row in rows:
-            user = users.get(row.recipient_id)
-            if user is None or not user.is_active or not user.email:
-                row.email_status = Notification.EmailStatus.SKIPPED
-                counts["skipped"] += 1
-                continue
+    pending = Notification.objects.filter(email_status=Notification.EmailStatus.PENDING)
+    recipients = set(pending.order_by("created_at", "id").values_list("recipient_id", flat=True)[:batch])
+    users = {user.pk: user for user in User.objects.filter(pk__in=recipients)}  # once per batch
+    base = base_url()  # the host is the same for every row
+
+    def deliver(row: Notification) -> str:
+        user = users.get(row.recipient_id)
+        fields = ["email_status", "email_attempts", "email_sent_at", "email_error"]
+        if user is None or not user.is_active or not user.email:
+            row.email_status, outcome = Notification.EmailStatus.SKIPPED, "skipped"
+        else:
             row.email_attempts += 1
             try:
                 _email(row, user.email, user.preferred_language or settings.LANGUAGE_CODE, base).send()
             except Exception as exc:  # noqa: BLE001 — SMTP errors of every kind: count and retry
-                row.email_error = f"{type(exc).__name__}: {exc}"[:300]
-                if row.email_attempts >= MAX_EMAIL_ATTEMPTS:
+                row.email_error = outbox.error_text(exc)
+                failed = row.email_attempts >= MAX_EMAIL_ATTEMPTS
+                outcome = "failed" if failed else "retry"
+                if failed:
                     row.email_status = Notification.EmailStatus.FAILED
-                    counts["failed"] += 1
-                else:
-                    counts["retry"] += 1
-                continue
-            row.email_status, row.email_sent_at, row.email_error = Notification.EmailStatus.SENT, now, ""
-            counts["sent"] += 1
-        Notification.objects.bulk_update(rows, ["email_status", "email_attempts", "email_sent_at", "email_error"])
-    return counts
+            else:
+                row.email_status, row.email_sent_at, row.email_error = (
+                    Notification.EmailStatus.SENT, timezone.now(), "")
+                outcome = "sent"
+        row.save(update_fields=fields)
+        return outcome
+
+    return outbox.deliver_each(pending, deliver, batch=batch)
 
 
 def unread_count(user_id: int) -> int:
