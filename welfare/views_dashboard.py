@@ -32,12 +32,13 @@ def dashboard(request):
         "allowed": True, "form": form, "scope": scope, "panels": panels_for(scope),
         "schools": scope.schools,
         "query": request.GET.urlencode(),
-        "can_municipal_report": allowed_schools(request.user, Action.VIEW_AGGREGATES) is None,
+        "can_export": can(request.user, Action.EXPORT),
+        "can_municipal_report": allowed_schools(request.user, Action.EXPORT) is None,
     })
 
 
 @require_POST
-@permission_required(Action.VIEW_AGGREGATES)
+@permission_required(Action.EXPORT)
 def request_report(request):
     """Queue the school's annual welfare report or the municipal summary (PDF, rendered in
     Celery) and show its progress page. The filters of the dashboard go with the summary."""
@@ -67,7 +68,7 @@ def _int(value) -> int | None:
         return None
 
 
-@permission_required(Action.VIEW_AGGREGATES)
+@permission_required(Action.EXPORT)
 def export(request, key: str, fmt: str):
     """One panel's table as CSV (UTF-8 with BOM, ';' for Finnish Excel) or XLSX, same filters."""
     _form, scope = scope_for(request.user, request.GET, today=timezone.localdate())

@@ -293,3 +293,19 @@ def test_exports_never_carry_a_formula(town, espoo_client):
     workbook = load_workbook(io.BytesIO(client.get("/dashboard/export/absences-steps-by-school.xlsx").content))
     names = [row[0].value for row in workbook.active.iter_rows() if row[0].value and "HYPERLINK" in str(row[0].value)]
     assert names == ["'=HYPERLINK(\"http://x\")"]
+
+
+def test_the_municipal_admin_sees_the_dashboard_but_exports_nothing(town, espoo_client):
+    """Exports and PDF reports need Action.EXPORT (principals for their school, coordinators);
+    the municipal admin only reads the suppressed figures."""
+    admin = staff(espoo_client, Role.MUNICIPAL_ADMIN)
+    page = admin.get("/dashboard/")
+    html = page.content.decode()
+    assert page.status_code == 200 and "absences-steps-by-school" in html
+    assert "/dashboard/export/" not in html and "/dashboard/reports/" not in html
+    assert admin.get("/dashboard/export/absences-steps-by-school.csv").status_code == 403
+    school = town["Aallon koulu"]
+    assert admin.post("/dashboard/reports/", {"report": "school", "school": school.pk}).status_code == 403
+    coordinator = staff(espoo_client, Role.MUNICIPAL_COORDINATOR)
+    assert "/dashboard/export/" in coordinator.get("/dashboard/").content.decode()
+    assert coordinator.get("/dashboard/export/absences-steps-by-school.csv").status_code == 200

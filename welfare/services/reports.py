@@ -7,9 +7,8 @@
   filters select (school type, area, language of instruction).
 
 Both hold only what the dashboards show: suppressed counts and figures, never names. Who may
-have them (checked on request and again on download): Action.VIEW_AGGREGATES for the school
-(principal of that school, coordinator, municipal admin); the municipal summary needs a
-municipality-wide grant. Registered in WelfareConfig.ready(); rendered in Celery.
+have them (checked on request and again on download): Action.EXPORT for the school (principal of
+that school, coordinator); the municipal summary needs a municipality-wide grant of it. Registered in WelfareConfig.ready(); rendered in Celery.
 """
 
 from __future__ import annotations
@@ -47,12 +46,12 @@ def _school(params) -> School | None:
 def school_report_permitted(user, params) -> bool:
     school = _school(params)
     return (school is not None and _year(params) is not None and params.get("language") in REPORT_LANGUAGES
-            and can(user, Action.VIEW_AGGREGATES, school))
+            and can(user, Action.EXPORT, school))
 
 
 def municipal_report_permitted(user, params) -> bool:
     return (_year(params) is not None and params.get("language") in REPORT_LANGUAGES
-            and can(user, Action.VIEW_AGGREGATES) and allowed_schools(user, Action.VIEW_AGGREGATES) is None)
+            and allowed_schools(user, Action.EXPORT) is None)
 
 
 def municipal_schools(params) -> list[School]:
