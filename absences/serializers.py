@@ -6,7 +6,6 @@ import json
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from absences.models import (
@@ -23,7 +22,7 @@ from absences.models import (
 )
 from absences.selectors_cases import ACTION_KINDS
 from welfare.models import Role
-from welfare.serializers import MAX_ID
+from welfare.serializers import MAX_ID, inline_choice_field
 
 
 class ImportErrorSerializer(serializers.Serializer):
@@ -72,20 +71,6 @@ class AbsenceImportUploadSerializer(serializers.Serializer):
 # are described inline (``allOf``) rather than as named enum components, so that drf-spectacular's
 # enum naming never has to resolve a collision between them and the import's ``kind``.
 
-def inline_choice_field(choices, **kwargs) -> serializers.ChoiceField:
-    """A ChoiceField whose OpenAPI schema lists its values inline (no shared enum component)."""
-    values = [value for value, _label in choices]
-    if kwargs.get("allow_blank"):
-        values.append("")
-
-    # The description keeps the allOf wrapper (drf-spectacular unwraps a bare one-item allOf).
-    description = str(kwargs.get("help_text") or "One of: " + ", ".join(repr(v) for v in values) + ".")
-
-    @extend_schema_field({"allOf": [{"type": "string", "enum": values}], "description": description})
-    class InlineChoiceField(serializers.ChoiceField):
-        pass
-
-    return InlineChoiceField(choices=choices, **kwargs)
 
 
 class AbsenceRecordSerializer(serializers.ModelSerializer):

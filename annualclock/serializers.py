@@ -21,22 +21,7 @@ from annualclock.models import (
 )
 from annualclock.selectors import school_staff_ids
 from welfare.models import Role, SchoolType, SchoolYear
-
-MAX_ID = 2**63 - 1
-
-
-def inline_choice_field(choices, **kwargs) -> serializers.ChoiceField:
-    """A ChoiceField whose OpenAPI schema lists its values inline (no shared enum component)."""
-    values = [value for value, _label in choices]
-    if kwargs.get("allow_blank"):
-        values.append("")
-    description = str(kwargs.get("help_text") or "One of: " + ", ".join(repr(v) for v in values) + ".")
-
-    @extend_schema_field({"allOf": [{"type": "string", "enum": values}], "description": description})
-    class InlineChoiceField(serializers.ChoiceField):
-        pass
-
-    return InlineChoiceField(choices=choices, **kwargs)
+from welfare.serializers import MAX_ID, inline_choice_field
 
 
 class ClockRingSerializer(serializers.ModelSerializer):

@@ -1,5 +1,6 @@
 """Serializers of the core API, and the query filters its lists accept."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from welfare.models import School, SchoolYear, Student, TeachingGroup, Term
@@ -7,6 +8,22 @@ from welfare.models import School, SchoolYear, Student, TeachingGroup, Term
 # Ids are bigint, grades smallint: bounding the filters keeps an out-of-range value a 400, never a database error.
 MAX_ID = 2**63 - 1
 MAX_GRADE = 32767
+
+
+def inline_choice_field(choices, **kwargs) -> serializers.ChoiceField:
+    """A ChoiceField whose OpenAPI schema lists its values inline (no shared enum component)."""
+    values = [value for value, _label in choices]
+    if kwargs.get("allow_blank"):
+        values.append("")
+
+    # The description keeps the allOf wrapper (drf-spectacular unwraps a bare one-item allOf).
+    description = str(kwargs.get("help_text") or "One of: " + ", ".join(repr(v) for v in values) + ".")
+
+    @extend_schema_field({"allOf": [{"type": "string", "enum": values}], "description": description})
+    class InlineChoiceField(serializers.ChoiceField):
+        pass
+
+    return InlineChoiceField(choices=choices, **kwargs)
 
 
 class SchoolSerializer(serializers.ModelSerializer):

@@ -8,7 +8,8 @@
 
 Both hold only what the dashboards show: suppressed counts and figures, never names. Who may
 have them (checked on request and again on download): Action.EXPORT for the school (principal of
-that school, coordinator); the municipal summary needs a municipality-wide grant of it. Registered in WelfareConfig.ready(); rendered in Celery.
+that school, coordinator); the municipal summary needs a municipality-wide grant of it.
+Registered in WelfareConfig.ready(); rendered in Celery.
 """
 
 from __future__ import annotations
