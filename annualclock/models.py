@@ -29,7 +29,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from welfare.models import Role, School, SchoolType, SchoolYear
+from welfare.models import Role, School, SchoolType, SchoolYear, SettingsRow
 
 # School-year order of the months: August first (the year runs 1 Aug – 31 Jul).
 SCHOOL_YEAR_MONTHS = (8, 9, 10, 11, 12, 1, 2, 3, 4, 5, 6, 7)
@@ -94,7 +94,7 @@ class Ring(models.Model):
         return localized(self, "name")
 
 
-class ClockSettings(models.Model):
+class ClockSettings(SettingsRow):
     """The municipality's annual clock settings (one row)."""
 
     reminder_days = models.PositiveSmallIntegerField(
@@ -107,11 +107,6 @@ class ClockSettings(models.Model):
 
     def __str__(self) -> str:
         return str(_("Annual clock settings"))
-
-    @classmethod
-    def current(cls) -> ClockSettings:
-        row, _created = cls.objects.get_or_create(pk=1)
-        return row
 
 
 class ClockTemplate(models.Model):

@@ -18,10 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from welfare.models import Role, School, SchoolYear, TeachingGroup
+from welfare.models import Role, School, SchoolYear, SettingsRow, TeachingGroup
 
 
-class GroupSessionSettings(models.Model):
+class GroupSessionSettings(SettingsRow):
     """The municipality's choices for group sessions (one row per schema)."""
 
     deadline_month = models.PositiveSmallIntegerField(_("deadline month"), default=10)
@@ -43,11 +43,6 @@ class GroupSessionSettings(models.Model):
 
     def __str__(self) -> str:
         return str(_("Group session settings"))
-
-    @classmethod
-    def current(cls) -> GroupSessionSettings:
-        row, _created = cls.objects.get_or_create(pk=1)
-        return row
 
     def deadline_for(self, school_year: SchoolYear) -> date:
         """The deadline in ``school_year`` (default 31 October): see ``deadline_in``."""

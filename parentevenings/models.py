@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from parentevenings import languages
-from welfare.models import School
+from welfare.models import School, SettingsRow
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at the door
 
@@ -29,7 +29,7 @@ def new_registration_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _i in range(8))
 
 
-class ParentEveningSettings(models.Model):
+class ParentEveningSettings(SettingsRow):
     """The municipality's own settings for parent evenings (one row per schema)."""
 
     anonymise_after_days = models.PositiveSmallIntegerField(
@@ -44,11 +44,6 @@ class ParentEveningSettings(models.Model):
 
     def __str__(self) -> str:
         return str(_("Parent evening settings"))
-
-    @classmethod
-    def current(cls) -> ParentEveningSettings:
-        row, _created = cls.objects.get_or_create(pk=1)
-        return row
 
 
 class AgencyKind(models.TextChoices):

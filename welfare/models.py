@@ -260,7 +260,19 @@ class StaffRole(models.Model):
         return f"{self.get_role_display()} ({where})"
 
 
-class MunicipalSettings(models.Model):
+class SettingsRow(models.Model):
+    """A module's settings for the municipality: one row per schema, made on first use."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def current(cls):
+        row, _created = cls.objects.get_or_create(pk=1)
+        return row
+
+
+class MunicipalSettings(SettingsRow):
     """Settings a municipality chooses for itself (one row per schema)."""
 
     class Scope(models.TextChoices):
@@ -280,11 +292,6 @@ class MunicipalSettings(models.Model):
 
     def __str__(self) -> str:
         return str(_("Municipal settings"))
-
-    @classmethod
-    def current(cls) -> MunicipalSettings:
-        settings_row, _created = cls.objects.get_or_create(pk=1)
-        return settings_row
 
 
 class CaseloadAssignment(models.Model):
