@@ -30,3 +30,34 @@ def empty_committed_data() -> None:
             _truncate_schema(cursor, schema, KEEP_TENANT_TABLES)
         _truncate_schema(cursor, "public", KEEP_PUBLIC_TABLES)
         cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{FLUSH_SCHEMA}"')
+
+
+def run_together(schema_name: str, work, *, threads: int = 2, timeout: float = 30) -> list:
+    """Call ``work()`` in ``threads`` threads released at the same moment, each on its own database
+    connection in ``schema_name`` (what two workers or two requests racing do); returns their
+    results. An error in any thread fails the test."""
+    import threading
+
+    from django_tenants.utils import schema_context
+
+    barrier = threading.Barrier(threads, timeout=timeout)
+    results, errors = [], []
+
+    def run():
+        try:
+            with schema_context(schema_name):
+                barrier.wait()
+                results.append(work())
+        except Exception as exc:  # noqa: BLE001 — reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    started = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join(timeout)
+    assert not errors, errors
+    assert len(results) == threads, "a thread did not finish in time"
+    return results

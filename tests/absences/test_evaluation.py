@@ -3,7 +3,6 @@ raised exactly once (also under concurrent runs), versions kept, notifications t
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -25,6 +24,7 @@ from absences.services import evaluation
 from absences.services.evaluation import evaluate_students
 from absences.services.policies import create_policy_from_preset, new_draft, publish_version
 from tests.absences.factories import backdate, category, national_categories
+from tests.dbutil import run_together
 from tests.factories import (
     SchoolFactory,
     SchoolYearFactory,
@@ -375,7 +375,6 @@ def test_concurrent_evaluations_raise_each_escalation_once(committed, monkeypatc
             add_hours(pupil, 52)
 
     real_notify = evaluation._notify
-    both_inside = threading.Barrier(2, timeout=10)
 
     def slow_notify(*args, **kwargs):
         # The first run holds its uncommitted escalations while the second one tries to insert.
@@ -386,24 +385,7 @@ def test_concurrent_evaluations_raise_each_escalation_once(committed, monkeypatc
         return created
 
     monkeypatch.setattr(evaluation, "_notify", slow_notify)
-    results, errors = [], []
-
-    def run():
-        try:
-            with schema_context(committed.schema_name):
-                both_inside.wait()
-                results.append(evaluate_students(today=TODAY))
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert not errors, errors
+    results = run_together(committed.schema_name, lambda: evaluate_students(today=TODAY))
     assert sorted(r.escalations_created for r in results) == [0, 10]
     with schema_context(committed.schema_name):
         assert Escalation.objects.count() == 10

@@ -4,14 +4,13 @@ escalations, case actions and deletions (absences.services.rollups)."""
 from __future__ import annotations
 
 import io
-import threading
 import time
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -30,6 +29,7 @@ from absences.services.evaluation import evaluate_students
 from absences.services.imports import import_file
 from tests.absences.factories import category
 from tests.absences.test_evaluation import TODAY, add_hours, committed, make_calendar, policy  # noqa: F401
+from tests.dbutil import run_together
 from tests.factories import SchoolFactory, StudentFactory, TeachingGroupFactory, UserFactory
 from welfare.models import Role, Term
 
@@ -173,27 +173,14 @@ def test_two_refreshes_of_one_school_at_once_both_succeed(committed):  # noqa: F
             add_hours(StudentFactory(school=school, group=TeachingGroupFactory(school=school)), 35 + n)
         evaluate_students(today=TODAY)
         rollups.refresh_all()  # rows to replace
-    barrier = threading.Barrier(2, timeout=20)
-    errors = []
 
     def refresh():
-        try:
-            with schema_context(committed.schema_name), transaction.atomic():
-                barrier.wait()
-                rollups.refresh_absences([school.pk])
-                rollups.refresh_escalations([school.pk])
-                time.sleep(1)  # the other refresh is under way before this one commits
-        except Exception as exc:  # noqa: BLE001 — reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            rollups.refresh_absences([school.pk])
+            rollups.refresh_escalations([school.pk])
+            time.sleep(1)  # the other refresh is under way before this one commits
 
-    threads = [threading.Thread(target=refresh) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    run_together(committed.schema_name, refresh)
     with schema_context(committed.schema_name):
         assert stored_absences() == recomputed_absences() != {}
         assert stored_escalations() == recomputed_escalations() != {}

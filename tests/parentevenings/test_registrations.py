@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import datetime
 import smtplib
-import threading
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.utils import timezone, translation
 from django_tenants.utils import schema_context
 
@@ -25,6 +23,7 @@ from parentevenings.services import events, messaging
 from parentevenings.services import registrations as services
 from parentevenings.services.registrations import RegistrationInput
 from parentevenings.tasks import nightly_maintenance
+from tests.dbutil import run_together
 from tests.parentevenings.factories import EveningLanguageFactory, ParentEveningFactory, RegistrationFactory
 
 pytestmark = pytest.mark.django_db
@@ -316,25 +315,7 @@ def test_two_families_racing_for_the_last_seat_never_both_get_it(espoo):
     with schema_context(espoo.schema_name):
         evening = ParentEveningFactory(capacity=1, waiting_list_limit=5)
         EveningLanguageFactory(evening=evening, code="ar")
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def register():
-        try:
-            with schema_context(espoo.schema_name):
-                barrier.wait()
-                results.append(services.register(evening.pk, family(), base_url=BASE).status)
-        except Exception as exc:  # noqa: BLE001 — reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=register) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    results = run_together(espoo.schema_name, lambda: services.register(evening.pk, family(), base_url=BASE).status)
     assert sorted(results) == ["confirmed", "waiting"]
     with schema_context(espoo.schema_name):
         assert Registration.objects.filter(status=RegistrationStatus.CONFIRMED).count() == 1
